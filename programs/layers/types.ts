@@ -68,6 +68,12 @@ export interface FoundationInputs {
 export interface PlatformInputs {
   foundation: FoundationOutputs;
   images: Partial<Record<AppName, MirroredImage>>;
+  /**
+   * For `database.provisioner: auto`: whether RDS answered on its port from the
+   * machine running Pulumi (the runner probes; programs stay pure). True picks
+   * the @pulumi/postgresql provider, false the in-cluster Job.
+   */
+  databaseReachable?: boolean;
 }
 
 export interface LayerInputs {
