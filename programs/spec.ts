@@ -70,22 +70,22 @@ const NodeGroup = z
     }
   });
 
-const Network = z.union([
-  z.strictObject({
+const NewVpc = z.strictObject({
     /** CIDR of a new VPC. */
     cidr: z.cidrv4().default("10.0.0.0/16"),
     /** Availability zones to spread subnets (and NAT gateways) over. */
     azCount: z.number().int().min(2).max(3).default(2),
     /** One NAT gateway per AZ (prod) or one shared (cheaper). */
     natGateways: z.enum(["single", "one-per-az"]).default("single"),
-  }),
-  z.strictObject({
+});
+const ExistingVpc = z.strictObject({
     /** An existing VPC to deploy into. */
     vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, "not a VPC id"),
     privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, "not a subnet id")).min(2),
     publicSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, "not a subnet id")).min(2),
-  }),
-]);
+});
+/** A new VPC (the default), or an existing one when `vpcId` is given. */
+const Network = z.union([NewVpc, ExistingVpc]);
 
 const Cluster = z.strictObject({
   /** Kubernetes version of the EKS control plane. */
@@ -396,8 +396,17 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 export function validateSpec(doc: unknown): EnvironmentSpec {
   const r = EnvironmentSpec.safeParse(doc);
   if (!r.success) {
+    let issues = r.error.issues;
+    // zod reports a failed union against one branch; with `vpcId` present the
+    // user meant an existing VPC, so report that branch's issues.
+    const network = (doc as { network?: unknown } | null)?.network;
+    if (network && typeof network === "object" && "vpcId" in network) {
+      const inner = ExistingVpc.safeParse(network);
+      const rest = issues.filter((i) => i.path[0] !== "network");
+      issues = inner.success ? rest : [...rest, ...inner.error.issues.map((i) => ({ ...i, path: ["network", ...i.path] }))];
+    }
     throw new SpecError(
-      r.error.issues.flatMap((i) =>
+      issues.flatMap((i) =>
         // zod reports unknown keys on the parent object; name each key's own path.
         i.code === "unrecognized_keys"
           ? i.keys.map((k) => ({ path: fieldPath([...i.path, k]), message: `unknown field ${k}` }))
