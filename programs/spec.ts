@@ -203,8 +203,8 @@ const ChartSource = z.union([
 export type ChartSource = z.infer<typeof ChartSource>;
 
 /** codecentric keycloakx: the chart made for the official Keycloak image. */
-export const KEYCLOAKX_CHART = { repo: "https://codecentric.github.io/helm-charts", name: "keycloakx", version: "7.1.5" };
-export const BACKSTAGE_CHART = { repo: "https://backstage.github.io/charts", name: "backstage", version: "2.6.3" };
+export const KEYCLOAKX_CHART = { repo: "https://codecentric.github.io/helm-charts", name: "keycloakx", version: "7.0.1" };
+export const BACKSTAGE_CHART = { repo: "https://backstage.github.io/charts", name: "backstage", version: "2.5.1" };
 
 const Values = z.record(z.string(), z.unknown());
 
