@@ -21,6 +21,7 @@ export interface RegistryMirror {
 /** A mirrors setting that cannot be read; the message names the entry. */
 export class RegistryMirrorsSettingError extends Error {
   readonly code = "INVALID_REGISTRY_MIRRORS";
+  override readonly name = "RegistryMirrorsSettingError";
 }
 
 /**
