@@ -60,7 +60,12 @@ export class Redactor {
         const escaped = JSON.stringify(value).slice(1, -1);
         if (escaped !== value) this.values.add(escaped);
         // A multi-line secret (kubeconfig, PEM) leaks line by line as well.
-        for (const line of value.split("\n")) if (line.trim().length >= 16) this.values.add(line.trim());
+        for (const line of value.split("\n")) {
+          if (line.trim().length >= 16) this.values.add(line.trim());
+          // …and as the value of a `key: value` line (a kubeconfig token, a cert blob).
+          const kv = line.match(/^\s*-?\s*[\w.-]+:\s*(\S{16,})\s*$/);
+          if (kv) this.values.add(kv[1]);
+        }
       }
       return;
     }
