@@ -113,7 +113,7 @@ export class SkopeoCopier implements Copier {
         if (line.startsWith("Writing manifest")) onEvent({ type: "mirror-progress", image, platform, phase: "manifest", bytes, totalBytes, layers, totalLayers });
       };
 
-      const { code, stderr } = await runSkopeo(this.options.skopeoPath ?? "skopeo", args, image, onLine, signal);
+      const { code, stderr } = await runSkopeo(this.options.skopeoPath ?? "skopeo", args, dir, image, onLine, signal);
       if (signal?.aborted) throw new MirrorCancelledError(image);
       if (code !== 0) throw new MirrorCopyError(image, `skopeo exited ${code} copying ${platform}: ${redact(lastError(stderr), secrets)}`);
       const digest = (await readFile(join(dir, "digest"), "utf8")).trim();
@@ -139,12 +139,13 @@ async function authArgs(dir: string, side: "src" | "dest", registry: string, cre
   return [`--${side}-authfile`, file];
 }
 
-function runSkopeo(bin: string, args: string[], image: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<{ code: number; stderr: string }> {
+function runSkopeo(bin: string, args: string[], home: string, image: string, onLine: (line: string) => void, signal?: AbortSignal): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, {
       stdio: ["ignore", "pipe", "pipe"],
-      // A private HOME keeps skopeo off the service user's docker/containers config.
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmpdir(), LANG: "C" },
+      // A private, throw-away HOME keeps skopeo off the service user's docker and
+      // containers config (stray credentials, registries.conf rewrites).
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, LANG: "C" },
       ...(signal ? { signal } : {}),
     });
     let buffered = "";
