@@ -13,7 +13,7 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import type { ChartSource } from "../spec.js";
 import { releaseChartArgs } from "./chart.js";
-import { deepMerge, imageRef, secretEnv, splitImage, type Values } from "./values.js";
+import { deepMerge, dependsOnWith, imageRef, secretEnv, splitImage, type Values } from "./values.js";
 
 /** Helm release name and `fullnameOverride`: the Service is `backstage:7007`. */
 export const BACKSTAGE_RELEASE = "backstage";
@@ -164,7 +164,7 @@ export class Backstage extends pulumi.ComponentResource {
         values: deepMerge(backstageValues(args), args.values),
         timeout: 900,
       },
-      { parent: this, dependsOn: [authSecret, ...reader] },
+      { parent: this, dependsOn: dependsOnWith([authSecret, ...reader], opts?.dependsOn) },
     );
 
     this.registerOutputs({

@@ -15,7 +15,7 @@ import * as aws from "@pulumi/aws";
 import * as kubernetes from "@pulumi/kubernetes";
 import * as postgresql from "@pulumi/postgresql";
 import type { ApplicationSpec } from "../spec.js";
-import { plainEnv, secretEnv, type EnvVar } from "./values.js";
+import { dependsOnWith, plainEnv, secretEnv, type EnvVar } from "./values.js";
 
 export type Provisioner = "provider" | "job";
 
@@ -233,7 +233,7 @@ export class DatabaseUsers extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this, dependsOn: after },
+      { parent: this, dependsOn: dependsOnWith([serviceAccount], after) },
     );
     return jobName;
   }

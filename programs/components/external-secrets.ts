@@ -10,17 +10,17 @@ import * as pulumi from "@pulumi/pulumi";
 import * as kubernetes from "@pulumi/kubernetes";
 import type { ChartSource } from "../spec.js";
 import { releaseChartArgs } from "./chart.js";
-import { deepMerge, type Values } from "./values.js";
+import { deepMerge, dependsOnWith, type Values } from "./values.js";
+import { EXTERNAL_SECRETS_SA } from "./irsa-role.js";
 
 /** ESO chart pinned by default: 0.17+ serves only `external-secrets.io/v1`. */
 export const EXTERNAL_SECRETS_CHART = { repo: "https://charts.external-secrets.io", name: "external-secrets", version: "0.20.4" } as const;
 
 /**
- * The service account ESO runs as. The foundation's IRSA trust policy names
- * exactly this subject (`system:serviceaccount:external-secrets:external-secrets`);
- * it mirrors `EXTERNAL_SECRETS_SA` of `irsa-role.ts` and must stay equal to it.
+ * The service account ESO runs as: the subject the foundation's IRSA trust
+ * policy names, so both sides share one constant.
  */
-export const EXTERNAL_SECRETS_SA = { namespace: "external-secrets", name: "external-secrets" } as const;
+export { EXTERNAL_SECRETS_SA };
 
 /** The API version every ESO object is created with (v1beta1 stopped being served in 0.17). */
 export const EXTERNAL_SECRETS_API = "external-secrets.io/v1";
@@ -43,6 +43,8 @@ export interface SecretSync {
   remoteKey: pulumi.Input<string>;
   /** JSON properties of the remote secret; each becomes the Kubernetes key of the same name. */
   keys: readonly string[];
+  /** What the secret is (`app-db`, `rds-master`): the `goldenpath.io/secret-kind` label, for policy rules. */
+  kind?: string;
 }
 
 export interface ExternalSecretsArgs {
@@ -102,7 +104,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         skipAwait: false,
         atomic: true,
       },
-      { parent: this },
+      { parent: this, dependsOn: dependsOnWith([], opts?.dependsOn) },
     );
 
     this.store = new kubernetes.apiextensions.CustomResource(
@@ -137,6 +139,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
           metadata: {
             name: s.target,
             namespace: s.namespace,
+            labels: { "app.kubernetes.io/managed-by": "goldenpath", ...(s.kind ? { "goldenpath.io/secret-kind": s.kind } : {}) },
             // Consumers (charts, the provisioning Job) need the Secret itself: wait for the sync.
             annotations: { "pulumi.com/waitFor": "condition=Ready" },
           },

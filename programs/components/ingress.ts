@@ -9,16 +9,14 @@ import * as aws from "@pulumi/aws";
 import * as kubernetes from "@pulumi/kubernetes";
 import type { ChartSource } from "../spec.js";
 import { releaseChartArgs } from "./chart.js";
-import { deepMerge, type Values } from "./values.js";
+import { deepMerge, dependsOnWith, type Values } from "./values.js";
+import { LOAD_BALANCER_SA } from "./irsa-role.js";
 
 /** AWS Load Balancer Controller chart pinned by default (app v2.14.0). */
 export const LOAD_BALANCER_CONTROLLER_CHART = { repo: "https://aws.github.io/eks-charts", name: "aws-load-balancer-controller", version: "1.14.0" } as const;
 
-/**
- * Service account of the controller; the foundation's IRSA trust names this
- * subject. Mirrors `LOAD_BALANCER_SA` of `irsa-role.ts` and must stay equal to it.
- */
-export const LOAD_BALANCER_SA = { namespace: "kube-system", name: "aws-load-balancer-controller" } as const;
+/** Service account of the controller: the subject the foundation's IRSA trust names. */
+export { LOAD_BALANCER_SA };
 
 /** One app exposed through the ALB. */
 export interface IngressRoute {
@@ -123,7 +121,7 @@ export class PlatformIngress extends pulumi.ComponentResource {
         skipAwait: false,
         atomic: true,
       },
-      { parent: this },
+      { parent: this, dependsOn: dependsOnWith([], opts?.dependsOn) },
     );
 
     const zoneId = args.route53ZoneId

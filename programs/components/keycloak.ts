@@ -15,7 +15,7 @@ import * as random from "@pulumi/random";
 import { stringify } from "yaml";
 import type { ChartSource } from "../spec.js";
 import { chartName, releaseChartArgs } from "./chart.js";
-import { deepMerge, imageRef, isBitnamiLayoutImage, plainEnv, secretEnv, splitImage, type EnvVar, type Values } from "./values.js";
+import { deepMerge, dependsOnWith, imageRef, isBitnamiLayoutImage, plainEnv, secretEnv, splitImage, type EnvVar, type Values } from "./values.js";
 
 export type KeycloakFlavor = "keycloakx" | "bitnami";
 
@@ -187,7 +187,7 @@ export class Keycloak extends pulumi.ComponentResource {
         values: deepMerge(generated, args.values),
         timeout: 900,
       },
-      { parent: this, dependsOn: [adminSecret] },
+      { parent: this, dependsOn: dependsOnWith([adminSecret], opts?.dependsOn) },
     );
 
     this.registerOutputs({

@@ -98,3 +98,14 @@ export function isBitnamiLayoutImage(source: string): boolean {
   // Bitnami Secure Images and mirrors keep the owner segment somewhere in the path.
   return repository.split("/").some((seg) => seg === "bitnami" || seg === "bitnamilegacy");
 }
+
+/**
+ * A component's own `dependsOn` does not reach its children in Pulumi; the
+ * children that must wait (a chart, a Job) list it next to their own.
+ */
+export function dependsOnWith(own: pulumi.Input<pulumi.Resource>[], inherited: pulumi.ResourceOptions["dependsOn"]): pulumi.Input<pulumi.Resource>[] {
+  if (inherited === undefined) return own;
+  if (Array.isArray(inherited)) return [...own, ...inherited];
+  if (pulumi.Resource.isInstance(inherited)) return [...own, inherited];
+  throw new Error("dependsOn of a goldenpath component must be a resource or an array of resources");
+}
