@@ -1,0 +1,96 @@
+/**
+ * Bearer-token authentication and role checks for every route, and the audit
+ * trail. A route states what it needs in `config.auth` (`public`, or the
+ * lowest role); without it GET/HEAD need `viewer` and anything else
+ * `operator`. 401 for a missing or unknown token, 403 for a role too low.
+ *
+ * TODO(oidc): accept JWTs from `config.oidc.issuer` (JWKS), audience check,
+ * role from `config.oidc.roleClaim`. Not built yet; tokens only.
+ */
+import type { FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { DomainError, problem } from "../errors.js";
+import { writeAudit } from "../store/audit.js";
+import type { Role } from "../store/tokens.js";
+import { touchToken } from "../store/tokens.js";
+import { roleAtLeast, verifyToken } from "./tokens.js";
+
+/** Who made a request. */
+export interface Principal {
+  tokenId: string;
+  name: string;
+  role: Role;
+}
+
+export type AuthRequirement = "public" | Role;
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal?: Principal;
+    /** Set when the request was refused for its credentials (for the audit trail). */
+    authFailure?: boolean;
+  }
+  interface FastifyContextConfig {
+    auth?: AuthRequirement;
+  }
+}
+
+const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const PUBLIC_PREFIXES = ["/docs"];
+
+function requirement(req: FastifyRequest): AuthRequirement {
+  const configured = req.routeOptions.config?.auth;
+  if (configured) return configured;
+  const url = req.routeOptions.url ?? "";
+  if (PUBLIC_PREFIXES.some((p) => url === p || url.startsWith(p + "/"))) return "public";
+  return req.method === "GET" || req.method === "HEAD" ? "viewer" : "operator";
+}
+
+/** Throw 403 unless the request's principal has at least `role` (for checks inside handlers, e.g. showSecrets). */
+export function requireRole(req: FastifyRequest, role: Role): void {
+  if (!req.principal || !roleAtLeast(req.principal.role, role)) {
+    throw new DomainError("FORBIDDEN", `this needs the ${role} role`);
+  }
+}
+
+export const authPlugin = fp(
+  async (app) => {
+    app.decorateRequest("principal", undefined);
+    app.decorateRequest("authFailure", false);
+
+    app.addHook("onRequest", async (req: FastifyRequest, reply: FastifyReply) => {
+      const need = requirement(req);
+      if (need === "public") return;
+      const header = req.headers.authorization ?? "";
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      const token = match ? await verifyToken(app.db, match[1]) : undefined;
+      if (!token) {
+        req.authFailure = true;
+        const detail = header ? "the bearer token is not valid" : "send Authorization: Bearer <token>";
+        return reply.code(401).header("www-authenticate", 'Bearer realm="goldenpath"').type("application/problem+json").send(problem(401, "UNAUTHENTICATED", detail, req));
+      }
+      req.principal = { tokenId: token.id, name: token.name, role: token.role };
+      if (!roleAtLeast(token.role, need)) {
+        req.authFailure = true;
+        return reply.code(403).type("application/problem+json").send(problem(403, "FORBIDDEN", `this needs the ${need} role; token ${token.name} is ${token.role}`, req));
+      }
+      touchToken(app.db, token.id).catch(() => {});
+    });
+
+    app.addHook("onResponse", async (req, reply) => {
+      if (!MUTATING.has(req.method) && !req.authFailure) return;
+      const params = (req.params ?? {}) as Record<string, unknown>;
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const environment = typeof params.name === "string" ? params.name : typeof body?.name === "string" && req.url.startsWith("/v1/environments") ? body.name : null;
+      await writeAudit(app.db, {
+        tokenName: req.principal?.name ?? null,
+        method: req.method,
+        path: req.url.split("?")[0].slice(0, 500),
+        status: reply.statusCode,
+        environment: environment ? String(environment).slice(0, 100) : null,
+        requestId: String(req.id),
+      }).catch((err: Error) => req.log.warn({ err: { message: err.message } }, "could not write the audit trail"));
+    });
+  },
+  { name: "goldenpath-auth", dependencies: ["goldenpath-store"] },
+);
