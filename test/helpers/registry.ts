@@ -217,9 +217,10 @@ export async function buildOciImage(parent: string, name: string, tag: string, a
   return { layoutDir, tag, ...(indexDigest ? { indexDigest } : {}), platforms };
 }
 
-/** Pushes a built image to `registry/repository:tag` with skopeo, keeping every digest. */
-export async function pushImage(image: BuiltImage, registry: TestRegistry, repository: string): Promise<void> {
-  const args = ["copy", "--all", "--preserve-digests", "--dest-tls-verify=false", "--retry-times", "0"];
+/** Pushes a built image to `registry/repository:tag` with skopeo, keeping every digest unless `dockerFormat`. */
+export async function pushImage(image: BuiltImage, registry: TestRegistry, repository: string, options: { dockerFormat?: boolean } = {}): Promise<void> {
+  // Docker format converts the manifests (new digests: read them back from the registry).
+  const args = ["copy", "--all", ...(options.dockerFormat ? ["--format", "v2s2"] : ["--preserve-digests"]), "--dest-tls-verify=false", "--retry-times", "0"];
   if (registry.credentials) args.push("--dest-creds", `${registry.credentials.username}:${registry.credentials.password}`);
   args.push(`oci:${image.layoutDir}:${image.tag}`, `docker://${registry.host}/${repository}:${image.tag}`);
   await run("skopeo", args, { env: { ...process.env, HOME: tmpdir() } });

@@ -153,6 +153,20 @@ t.test("mirror and preflight against real registries", { skip: skip ?? false }, 
     t.match(preflight.findings[0].message, /MANIFEST_UNKNOWN/);
   });
 
+  t.test("Docker-format images keep their family: the pushed index is a Docker manifest list", async (t) => {
+    await pushImage(multi, source, "team/docker", { dockerFormat: true });
+    const src = await new RegistryClient().resolve(parseImageReference(`${source.host}/team/docker:1.0`));
+    t.equal(src.mediaType, MediaType.dockerManifestList);
+    const result = await mirrorImages(base({
+      images: { app: `${source.host}/team/docker:1.0` },
+      nodeGroups: [{ name: "general", architecture: "amd64" }, { name: "graviton", architecture: "arm64" }],
+      target: { registry: target.host, repositoryFor: () => "docker/app" },
+    }));
+    const index = await targetClient.resolve(parseImageReference(`${target.host}/docker/app@${result.app.digest}`));
+    t.equal(index.mediaType, MediaType.dockerManifestList);
+    t.same(index.manifests.map((m) => [m.mediaType, m.digest]), src.manifests.map((m) => [MediaType.dockerManifest, m.digest]));
+  });
+
   t.test("a registry mirror setting pulls through the cache and records both names", async (t) => {
     const mirrors = parseRegistryMirrors(`docker.io=${source.host}/hub`);
     const result = await mirrorImages(base({
