@@ -11,6 +11,8 @@
  */
 import { createHash } from "node:crypto";
 import type { MockHooks, MockResourceResult, RegisteredResource } from "./mock-runtime.js";
+import { APPS, names, type EnvironmentSpec } from "./spec.js";
+import type { FoundationOutputs, PlatformInputs } from "./layers/types.js";
 
 /** Where the modelled cloud lives. */
 export interface CloudContext {
@@ -394,4 +396,73 @@ export function mockHooks(ctx: CloudContext): Required<MockHooks> {
     newResource: async (r, raw) => modelResource(ctx, r, raw),
     call: async (token, args) => modelCall(ctx, token, args),
   };
+}
+
+/** The cloud context of a spec: its region, and its first allowed account (else the default). */
+export function cloudContext(spec: Pick<EnvironmentSpec, "name" | "aws">): Required<CloudContext> {
+  return { environment: spec.name, region: spec.aws.region, accountId: spec.aws.allowedAccountIds?.[0] ?? DEFAULT_ACCOUNT_ID };
+}
+
+/** A fake mirror digest: `sha256:<sha256 of the source reference>` (stable per source). */
+export function fakeDigest(source: string): string {
+  return `sha256:${hash("mirror", source)}`;
+}
+
+/**
+ * The foundation's outputs as the model would produce them for this spec:
+ * the fallback for any key a planned foundation did not return (and the
+ * whole input when only the platform layer is planned without a foundation).
+ */
+export function modelFoundationOutputs(spec: EnvironmentSpec, ctx: CloudContext = cloudContext(spec)): FoundationOutputs {
+  const n = names(spec);
+  const acct = account(ctx);
+  const reg = region(ctx);
+  const c = clusterModel(ctx, n.cluster);
+  const apps = spec.database.applications.map((a) => a.name);
+  const sid = (kind: string, i: number) => `${kind}-${pick(`${spec.name}:${kind}:${i}`, 17, HEX)}`;
+  const azs = "azCount" in spec.network ? spec.network.azCount : 2;
+  const address = `${n.rdsInstance}.${pick(`${acct}:${reg}:rds`, 12, LOWER + DIGITS)}.${reg}.rds.amazonaws.com`;
+  return {
+    region: reg,
+    accountId: acct,
+    vpcId: "vpcId" in spec.network ? spec.network.vpcId : sid("vpc", 0),
+    privateSubnetIds: "privateSubnetIds" in spec.network ? spec.network.privateSubnetIds : Array.from({ length: azs }, (_, i) => sid("subnet", i)),
+    publicSubnetIds: "publicSubnetIds" in spec.network ? spec.network.publicSubnetIds : Array.from({ length: azs }, (_, i) => sid("subnet", 10 + i)),
+    clusterName: n.cluster,
+    clusterEndpoint: c.endpoint,
+    kubeconfig: remember(c.kubeconfigJson),
+    oidcProviderArn: c.oidcProviderArn,
+    oidcProviderUrl: c.oidcProviderUrl,
+    clusterSecurityGroupId: c.clusterSecurityGroupId,
+    ecrRegistry: ecrRegistry(ctx),
+    ecrRepositoryUrls: Object.fromEntries(apps.map((a) => [a, `${ecrRegistry(ctx)}/${n.ecrRepository(a)}`])),
+    dbAddress: address,
+    dbPort: spec.database.port,
+    dbInstanceIdentifier: n.rdsInstance,
+    dbMasterSecretArn: `arn:aws:secretsmanager:${reg}:${acct}:secret:rds!db-${uuid(`${n.rdsInstance}:master`)}-${pick(`${n.rdsInstance}:sfx`, 6, LOWER + UPPER + DIGITS)}`,
+    dbMasterUsername: "postgres",
+    appSecretNames: Object.fromEntries(apps.map((a) => [a, n.secret(a)])),
+    appSecretArns: Object.fromEntries(apps.map((a) => [a, `arn:aws:secretsmanager:${reg}:${acct}:secret:${n.secret(a)}-${pick(`${n.secret(a)}:sfx`, 6, LOWER + UPPER + DIGITS)}`])),
+    externalSecretsRoleArn: `arn:aws:iam::${acct}:role/${n.externalSecretsRole}`,
+    loadBalancerControllerRoleArn: `arn:aws:iam::${acct}:role/${n.loadBalancerRole}`,
+  };
+}
+
+/**
+ * The platform layer's inputs in a plan: the planned foundation's raw
+ * outputs (modelled values fill any gap) and fake mirror digests.
+ */
+export function platformInputsFor(spec: EnvironmentSpec, foundationRaw: Record<string, unknown> | undefined, ctx: CloudContext = cloudContext(spec)): PlatformInputs {
+  const model = modelFoundationOutputs(spec, ctx);
+  const raw = foundationRaw ?? {};
+  const foundation = Object.fromEntries(
+    Object.entries(model).map(([k, v]) => [k, raw[k] !== undefined && raw[k] !== null ? raw[k] : v]),
+  ) as unknown as FoundationOutputs;
+  if (typeof foundation.kubeconfig !== "string") foundation.kubeconfig = JSON.stringify(foundation.kubeconfig);
+  const images: PlatformInputs["images"] = {};
+  for (const app of APPS) {
+    const repository = foundation.ecrRepositoryUrls[app];
+    if (repository) images[app] = { repository, digest: fakeDigest(spec.images[app].source) };
+  }
+  return { foundation, images, databaseReachable: false };
 }
