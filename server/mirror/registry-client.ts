@@ -12,13 +12,8 @@
 import { createHash } from "node:crypto";
 import { parseAuthChallenges, tokenUrl, type AuthChallenge } from "./auth-challenge.js";
 import { anonymous, type CredentialProvider, type RegistryCredentials } from "./credentials.js";
-import {
-  ImageNotFoundError,
-  MirrorCancelledError,
-  RegistryAuthError,
-  RegistryProtocolError,
-  RegistryUnreachableError,
-} from "./errors.js";
+import { ImageNotFoundError, MirrorCancelledError, RegistryAuthError, RegistryProtocolError, RegistryUnreachableError } from "./errors.js";
+import { describeNetworkCode, registryError } from "./registry-errors.js";
 import { MANIFEST_ACCEPT, MediaType, isIndexMediaType, isManifestMediaType } from "./media-types.js";
 import { formatImageReference, isLoopbackHost, manifestReference, normaliseRegistry, registryApiHost, type ImageReference } from "./reference.js";
 
@@ -239,7 +234,7 @@ export class RegistryClient {
       res = await send(auth);
     }
     if (res.ok) return res;
-    throw await this.toError(image, host, res);
+    throw await registryError(image, host, res);
   }
 
   private async cachedAuth(host: string, scope: string, signal?: AbortSignal): Promise<string | undefined> {
@@ -293,50 +288,8 @@ export class RegistryClient {
       throw new RegistryUnreachableError(image, host, detail, { cause: err });
     }
   }
-
-  private async toError(image: string, host: string, res: Response): Promise<Error> {
-    const { code, message } = await registryAnswer(res);
-    const answer = code ? `${code}${message ? `: ${message}` : ""}` : `HTTP ${res.status}`;
-    if (res.status === 404) return new ImageNotFoundError(image, code, message);
-    if (res.status === 401 || res.status === 403) {
-      // Docker Hub answers 401 for a repository that does not exist, so say both.
-      return new RegistryAuthError(image, host, res.status, `${answer} (the repository may not exist, or it needs credentials)`);
-    }
-    if (res.status === 429) return new RegistryUnreachableError(image, host, `rate limited (${answer}); configure credentials or a pull-through cache`);
-    if (res.status >= 500) return new RegistryUnreachableError(image, host, `server error ${res.status} (${answer})`);
-    return new RegistryProtocolError(image, `the registry answered ${res.status} (${answer})`);
-  }
 }
 
 function basic(creds: RegistryCredentials): string {
   return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
-}
-
-/** The first entry of a distribution error body `{errors:[{code,message}]}`, if any. */
-async function registryAnswer(res: Response): Promise<{ code?: string; message?: string }> {
-  try {
-    const text = await res.text();
-    const json = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
-    const first = json.errors?.[0];
-    return { code: first?.code, message: first?.message };
-  } catch {
-    return {};
-  }
-}
-
-function describeNetworkCode(code: string): string {
-  switch (code) {
-    case "ECONNREFUSED":
-      return "connection refused (ECONNREFUSED)";
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return `the host name does not resolve (${code})`;
-    case "ECONNRESET":
-      return "the connection was reset (ECONNRESET)";
-    case "ETIMEDOUT":
-    case "UND_ERR_CONNECT_TIMEOUT":
-      return `the connection timed out (${code})`;
-    default:
-      return code.startsWith("ERR_TLS") || code.includes("CERT") ? `TLS failed (${code})` : `the connection failed (${code})`;
-  }
 }
