@@ -31,6 +31,7 @@ import { outputRoutes } from "./routes/outputs.js";
 import { planRoutes } from "./routes/plan.js";
 import { tokenRoutes } from "./routes/tokens.js";
 import { storePlugin } from "./store/plugin.js";
+import { isModuleNotFound } from "./engine/index.js";
 
 /** Request bodies above this answer 413 (a spec is a few KiB). */
 export const BODY_LIMIT = 256 * 1024;
@@ -56,7 +57,6 @@ export function serverOptions(config: Pick<Config, "logLevel">, logger?: Fastify
     logger: logger ?? loggerOptions(config.logLevel),
     bodyLimit: BODY_LIMIT,
     genReqId: () => randomUUID(),
-    requestIdLogLabel: "requestId",
     // Fastify's own 4xx errors still go through our error handler.
     return503OnClosing: true,
   };
@@ -113,7 +113,7 @@ export const serviceApp = fp(
       // Failure injection and out-of-band changes exist only with the simulate engine.
       const SIMULATE_ROUTES = "./routes/simulate.js";
       const mod = (await import(new URL(SIMULATE_ROUTES, import.meta.url).href).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === "ERR_MODULE_NOT_FOUND") return {};
+        if (isModuleNotFound(err)) return {};
         throw err;
       })) as { simulateRoutes?: Parameters<FastifyInstance["register"]>[0] };
       if (mod.simulateRoutes) await app.register(mod.simulateRoutes, { engine: app.engine });

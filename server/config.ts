@@ -34,6 +34,8 @@ const Env = z.object({
   GOLDENPATH_OIDC_ISSUER: optionalString.pipe(z.url().optional()),
   GOLDENPATH_OIDC_AUDIENCE: optionalString,
   GOLDENPATH_OIDC_ROLE_CLAIM: optionalString,
+  /** Test seam of the simulate engine: a module exporting foundationLayer/platformLayer to run instead of the real layers. */
+  GOLDENPATH_SIMULATE_PROGRAMS: optionalString,
   /** Seconds running operations get to finish on shutdown before they are marked interrupted. */
   GOLDENPATH_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(20),
 });
@@ -56,6 +58,8 @@ export interface Config {
   pulumiVersion?: string;
   registryMirrors?: string;
   simulateRegistry?: string;
+  /** Test seam: layer programs the simulate engine runs instead of `programs/layers/*`. */
+  simulatePrograms?: string;
   dockerConfig?: string;
   driftSchedule: string;
   oidc?: { issuer: string; audience: string; roleClaim: string };
@@ -99,6 +103,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pulumiVersion: e.GOLDENPATH_PULUMI_VERSION,
     registryMirrors: e.GOLDENPATH_REGISTRY_MIRRORS,
     simulateRegistry: e.GOLDENPATH_SIMULATE_REGISTRY,
+    simulatePrograms: e.GOLDENPATH_SIMULATE_PROGRAMS ? path.resolve(e.GOLDENPATH_SIMULATE_PROGRAMS) : undefined,
     dockerConfig: e.DOCKER_CONFIG,
     driftSchedule: e.GOLDENPATH_DRIFT_SCHEDULE,
     oidc,

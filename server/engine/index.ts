@@ -19,12 +19,18 @@ declare module "fastify" {
 const SIMULATE_MODULE = "./simulate.js";
 const PULUMI_MODULE = "./pulumi.js";
 
+/** A dynamic import failed because the module file is absent (Node's and the TS loaders' wordings). */
+export function isModuleNotFound(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return e?.code === "ERR_MODULE_NOT_FOUND" || /Cannot find module/.test(String(e?.message));
+}
+
 async function load(specifier: string, exportName: string): Promise<new (opts: any) => Engine> {
   let mod: Record<string, unknown>;
   try {
     mod = await import(new URL(specifier, import.meta.url).href);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((err as Error).message).includes(specifier.slice(2, -3))) {
+    if (isModuleNotFound(err) && String((err as Error).message).includes(specifier.slice(2, -3))) {
       throw new EngineError("ENGINE_UNAVAILABLE", `the ${exportName} adapter (server/engine/${specifier.slice(2, -3)}.ts) is not available in this build`);
     }
     throw err;
@@ -37,7 +43,11 @@ async function load(specifier: string, exportName: string): Promise<new (opts: a
 export async function createEngine(config: Config): Promise<Engine> {
   if (config.engine === "simulate") {
     const SimulateEngine = await load(SIMULATE_MODULE, "SimulateEngine");
-    return new SimulateEngine({ dataDir: config.dataDir, timeScale: config.simulateTimeScale });
+    return new SimulateEngine({
+      dataDir: config.dataDir,
+      timeScale: config.simulateTimeScale,
+      ...(config.simulatePrograms ? { programModule: config.simulatePrograms } : {}),
+    });
   }
   const PulumiEngine = await load(PULUMI_MODULE, "PulumiEngine");
   return new PulumiEngine({

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { EnvironmentSpec } from "../../programs/spec.js";
+import { isModuleNotFound } from "../engine/index.js";
 import { DomainError } from "../errors.js";
 import { Problem, authProblems } from "./schemas.js";
 
@@ -19,7 +20,7 @@ function loadPlan(): Promise<PlanFn | undefined> {
   planFn ??= import(new URL(PLAN_MODULE, import.meta.url).href).then(
     (m: Record<string, unknown>) => (typeof m.planEnvironment === "function" ? (m.planEnvironment as PlanFn) : undefined),
     (err: NodeJS.ErrnoException) => {
-      if (err.code === "ERR_MODULE_NOT_FOUND") return undefined;
+      if (isModuleNotFound(err)) return undefined;
       throw err;
     },
   );
