@@ -155,8 +155,10 @@ export class Cluster extends pulumi.ComponentResource {
       nodeRoleArns[g.name] = role.arn;
     }
 
-    this.clusterName = cluster.eksCluster.apply((c) => c.name);
-    this.endpoint = cluster.eksCluster.apply((c) => c.endpoint);
+    // Read through `core` (CoreData: `cluster` is the aws.eks.Cluster, `endpoint`
+    // a string), the one output both the real provider and the mock models fill.
+    this.clusterName = cluster.core.apply((c) => c.cluster.name);
+    this.endpoint = cluster.core.apply((c) => c.endpoint);
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
     this.oidcProviderArn = cluster.oidcProviderArn;
     this.oidcProviderUrl = cluster.oidcIssuer.apply((u) => u.replace(/^https:\/\//, ""));

@@ -9,8 +9,11 @@
  * OIDC provider, access entries, aws.eks.NodeGroup, launch templates) appear.
  * Their outputs are whatever `newResource` returns as `state`. The Cluster
  * component reads these, so the mock must return them:
- *   - `eksCluster`: { name, endpoint, arn, ... } (a plain object is fine; the
- *     real engine returns a resource reference to aws:eks/cluster:Cluster)
+ *   - `core`: { cluster: { name, endpoint, arn, … }, endpoint, … } — the
+ *     component reads the cluster name from `core.cluster.name` and the API
+ *     endpoint from `core.endpoint` (the real engine returns `core.cluster`
+ *     as a resource reference to aws:eks/cluster:Cluster; a plain object is
+ *     fine under mocks). `eksCluster` (same object) is optional.
  *   - `kubeconfigJson`: string (the component marks it secret); `kubeconfig`
  *     (object) optional. Real kubeconfigs use the exec plugin
  *     `aws eks get-token --cluster-name <name>`.
@@ -20,7 +23,6 @@
  *   - `clusterSecurityGroupId`: sg-… — with `skipDefaultSecurityGroups: true`
  *     this is the EKS-created cluster security group; `nodeSecurityGroupId` is
  *     the same id
- *   - `core`: { endpoint, … } optional (not read)
  * `eks:index:ManagedNodeGroup` needs no outputs (`nodeGroup` optional).
  * Inputs of note: `serviceRole` (eks.Cluster) and `cluster` (ManagedNodeGroup)
  * are resource references; the mock sees them rehydrated as resource objects
@@ -44,7 +46,8 @@ await pulumi.runtime.setMocks(
       if (args.type === "aws:iam/role:Role") state.arn = `arn:aws:iam::123456789012:role/${args.inputs.name}`;
       if (args.type === "eks:index:Cluster") {
         const name = args.inputs.name;
-        state.eksCluster = { name, endpoint: "https://EXAMPLE0123.gr7.eu-west-2.eks.amazonaws.com", arn: `arn:aws:eks:eu-west-2:123456789012:cluster/${name}` };
+        const endpoint = "https://EXAMPLE0123.gr7.eu-west-2.eks.amazonaws.com";
+        state.core = { cluster: { name, endpoint, arn: `arn:aws:eks:eu-west-2:123456789012:cluster/${name}` }, endpoint };
         state.kubeconfigJson = JSON.stringify({ apiVersion: "v1", kind: "Config", users: [{ name: "aws", user: { exec: { command: "aws", args: ["eks", "get-token", "--cluster-name", name] } } }] });
         state.oidcProviderArn = `arn:aws:iam::123456789012:oidc-provider/${ISSUER}`;
         state.oidcProviderUrl = `https://${ISSUER}`;
