@@ -24,7 +24,7 @@
  * the request, an `emit` for events and an AbortSignal wired to SIGINT.
  * A thrown `EngineError` crosses as is; anything else becomes `INTERNAL`.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { EngineError, ENGINE_ERROR_CODES, type EngineErrorCode } from "./port.js";
 
@@ -43,9 +43,23 @@ export interface WireError {
 
 type ChildMessage<E, R> = { t: "event"; event: E } | { t: "result"; result: R } | { t: "error"; error: WireError };
 
-export interface ChildRunOptions<Req, E> {
+/** How to start a child. */
+export interface SpawnOptions {
   /** Entry module (path or file URL) that calls `serveChild`. */
   entry: string | URL;
+  /** Extra environment for the child (merged over `process.env`). */
+  env?: Record<string, string>;
+  /** Node flags; default loads tsx so the entry may be TypeScript. */
+  execArgv?: string[];
+  /**
+   * Sent to the child's `warm` hook at once, so it can load what the next
+   * request will need (e.g. the Pulumi SDK) before the request exists.
+   */
+  warm?: unknown;
+}
+
+/** How to run one request in a child. */
+export interface RunRequestOptions<Req, E> {
   /** Sent to the child's handler; must survive JSON. */
   request: Req;
   /** Called for every event the child emits, in order. */
@@ -53,11 +67,9 @@ export interface ChildRunOptions<Req, E> {
   /** Aborting cancels: SIGINT, then SIGKILL after `graceMs`. */
   signal?: AbortSignal;
   graceMs?: number;
-  /** Extra environment for the child (merged over `process.env`). */
-  env?: Record<string, string>;
-  /** Node flags; default loads tsx so the entry may be TypeScript. */
-  execArgv?: string[];
 }
+
+export type ChildRunOptions<Req, E> = SpawnOptions & RunRequestOptions<Req, E>;
 
 let tsxLoader: string | undefined;
 function defaultExecArgv(): string[] {
@@ -79,69 +91,120 @@ function fromWireError(w: WireError): EngineError {
   return new EngineError(code, w.message, { urn: w.urn, detail: w.detail, fix: w.fix });
 }
 
+/**
+ * A started child that answers one request. Spawning ahead of time and
+ * running later (a warm spare) hides the child's start-up — for Pulumi, the
+ * seconds it takes to load the SDK — from the operation that uses it.
+ * An idle handle does not keep the parent's event loop alive.
+ */
+export class ChildHandle<Req, Res, E> {
+  private readonly child: ChildProcess;
+  private stderr = "";
+  private exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  private used = false;
+
+  constructor(opts: SpawnOptions) {
+    const entry = opts.entry instanceof URL ? fileURLToPath(opts.entry) : opts.entry;
+    this.child = spawn(process.execPath, [...(opts.execArgv ?? defaultExecArgv()), entry], {
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      env: { ...process.env, ...opts.env },
+      serialization: "json",
+    });
+    // Drain both pipes: a child blocked on a full pipe would hang forever.
+    this.child.stdout!.resume();
+    this.child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+      this.stderr = (this.stderr + chunk).slice(-STDERR_TAIL);
+    });
+    this.child.on("error", () => {}); // surfaces as `close` without an answer
+    this.child.on("close", (code, signal) => {
+      this.exit = { code, signal };
+    });
+    if (opts.warm !== undefined) this.child.send({ t: "warm", hint: opts.warm }, () => {});
+    this.setRef(false);
+  }
+
+  /** Still running and not yet given a request. */
+  get available(): boolean {
+    return !this.used && this.exit === null;
+  }
+
+  /** Stop an unused child. */
+  dispose() {
+    if (this.exit === null) this.child.kill("SIGKILL");
+  }
+
+  private setRef(on: boolean) {
+    const handles = [this.child, this.child.channel, this.child.stdout, this.child.stderr] as ({ ref?(): void; unref?(): void } | null | undefined)[];
+    for (const h of handles) (on ? h?.ref : h?.unref)?.call(h);
+  }
+
+  /** Send the one request; settle with the answer or a classified EngineError. */
+  run(opts: RunRequestOptions<Req, E>): Promise<Res> {
+    const { signal } = opts;
+    if (this.used) return Promise.reject(new EngineError("INTERNAL", "a child process answers one request only"));
+    this.used = true;
+    if (signal?.aborted) {
+      this.dispose();
+      return Promise.reject(new EngineError("CANCELLED", "operation cancelled before it started"));
+    }
+    if (this.exit !== null) return Promise.reject(this.crashed());
+    this.setRef(true);
+    const child = this.child;
+
+    return new Promise<Res>((resolve, reject) => {
+      let answer: { ok: true; result: Res } | { ok: false; error: EngineError } | null = null;
+      let cancelRequested = false;
+      let killTimer: NodeJS.Timeout | undefined;
+
+      const onAbort = () => {
+        if (cancelRequested || this.exit !== null) return;
+        cancelRequested = true;
+        child.kill("SIGINT");
+        killTimer = setTimeout(() => child.kill("SIGKILL"), opts.graceMs ?? DEFAULT_GRACE_MS);
+        killTimer.unref();
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+
+      child.on("message", (raw: unknown) => {
+        const msg = raw as ChildMessage<E, Res>;
+        if (answer) return;
+        if (msg.t === "event") {
+          try {
+            opts.onEvent(msg.event);
+          } catch {
+            // A failing listener must not leave the child orphaned; the runner logs its own errors.
+          }
+        } else if (msg.t === "result") answer = { ok: true, result: msg.result };
+        else if (msg.t === "error") answer = { ok: false, error: fromWireError(msg.error) };
+      });
+
+      child.on("close", () => {
+        clearTimeout(killTimer);
+        signal?.removeEventListener("abort", onAbort);
+        if (answer?.ok) return resolve(answer.result);
+        if (answer) return reject(answer.error);
+        if (cancelRequested) {
+          return reject(new EngineError("CANCELLED", "operation cancelled; the engine process was stopped", { detail: this.stderr || undefined }));
+        }
+        reject(this.crashed());
+      });
+
+      child.send({ t: "run", request: opts.request }, (err) => {
+        if (err) child.kill("SIGKILL"); // the channel broke: `close` classifies it
+      });
+    });
+  }
+
+  private crashed(): EngineError {
+    const how = this.exit?.signal ? `signal ${this.exit.signal}` : `exit code ${this.exit?.code}`;
+    return new EngineError("ENGINE_CRASHED", `the engine process died (${how}) before finishing`, { detail: this.stderr || undefined });
+  }
+}
+
 /** Parent side: run one request in a fresh child and settle with its answer. */
 export function runInChild<Res, Req = unknown, E = unknown>(opts: ChildRunOptions<Req, E>): Promise<Res> {
-  const { signal } = opts;
-  if (signal?.aborted) return Promise.reject(new EngineError("CANCELLED", "operation cancelled before it started"));
-  const entry = opts.entry instanceof URL ? fileURLToPath(opts.entry) : opts.entry;
-  const child = spawn(process.execPath, [...(opts.execArgv ?? defaultExecArgv()), entry], {
-    stdio: ["ignore", "pipe", "pipe", "ipc"],
-    env: { ...process.env, ...opts.env },
-    serialization: "json",
-  });
-
-  return new Promise<Res>((resolve, reject) => {
-    let answer: { ok: true; result: Res } | { ok: false; error: EngineError } | null = null;
-    let stderr = "";
-    let cancelRequested = false;
-    let killTimer: NodeJS.Timeout | undefined;
-
-    // Drain both pipes: a child blocked on a full pipe would hang forever.
-    child.stdout!.resume();
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr = (stderr + chunk).slice(-STDERR_TAIL);
-    });
-
-    const onAbort = () => {
-      if (cancelRequested || child.exitCode !== null) return;
-      cancelRequested = true;
-      child.kill("SIGINT");
-      killTimer = setTimeout(() => child.kill("SIGKILL"), opts.graceMs ?? DEFAULT_GRACE_MS);
-      killTimer.unref();
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-
-    child.on("message", (raw: unknown) => {
-      const msg = raw as ChildMessage<E, Res>;
-      if (answer) return;
-      if (msg.t === "event") {
-        try {
-          opts.onEvent(msg.event);
-        } catch {
-          // A failing listener must not leave the child orphaned; the runner logs its own errors.
-        }
-      } else if (msg.t === "result") answer = { ok: true, result: msg.result };
-      else if (msg.t === "error") answer = { ok: false, error: fromWireError(msg.error) };
-    });
-
-    child.on("error", (err) => {
-      answer ??= { ok: false, error: new EngineError("ENGINE_CRASHED", "could not start the engine process", { detail: err.message }) };
-    });
-
-    child.on("close", (code, sig) => {
-      clearTimeout(killTimer);
-      signal?.removeEventListener("abort", onAbort);
-      if (answer?.ok) return resolve(answer.result);
-      if (answer) return reject(answer.error);
-      if (cancelRequested) {
-        return reject(new EngineError("CANCELLED", "operation cancelled; the engine process was stopped", { detail: stderr || undefined }));
-      }
-      const how = sig ? `signal ${sig}` : `exit code ${code}`;
-      reject(new EngineError("ENGINE_CRASHED", `the engine process died (${how}) before finishing`, { detail: stderr || undefined }));
-    });
-
-    child.send({ t: "run", request: opts.request });
-  });
+  if (opts.signal?.aborted) return Promise.reject(new EngineError("CANCELLED", "operation cancelled before it started"));
+  return new ChildHandle<Req, Res, E>(opts).run(opts);
 }
 
 /** What a child handler gets besides the request. */
@@ -151,23 +214,37 @@ export interface ChildContext<E> {
   signal: AbortSignal;
 }
 
+/** Child-side hooks besides the handler. */
+export interface ServeOptions {
+  /** Called with the parent's `warm` hint before any request: preload what requests need. */
+  warm?(hint: unknown): Promise<void>;
+}
+
 /**
  * Child side: answer exactly one `run` message with `handler`, then exit.
  * Exits explicitly: a Pulumi runtime may leave handles open.
  */
-export function serveChild<Req, Res, E>(handler: (request: Req, ctx: ChildContext<E>) => Promise<Res>): void {
+export function serveChild<Req, Res, E>(handler: (request: Req, ctx: ChildContext<E>) => Promise<Res>, options: ServeOptions = {}): void {
   if (!process.send) throw new Error("serveChild must run in a process spawned with an IPC channel");
   const controller = new AbortController();
   process.on("SIGINT", () => controller.abort());
   const send = (msg: ChildMessage<E, Res>) =>
     new Promise<void>((resolve) => process.send!(msg, undefined, {}, () => resolve()));
+  let warming: Promise<void> = Promise.resolve();
 
-  process.once("message", async (raw: unknown) => {
-    const msg = raw as { t: string; request: Req };
+  const onMessage = async (raw: unknown) => {
+    const msg = raw as { t: string; request?: Req; hint?: unknown };
+    if (msg.t === "warm") {
+      // A failed warm-up is not fatal: the request loads what it needs itself.
+      warming = options.warm?.(msg.hint).catch(() => {}) ?? warming;
+      return;
+    }
     if (msg.t !== "run") return;
+    process.off("message", onMessage);
     let final: ChildMessage<E, Res>;
     try {
-      const result = await handler(msg.request, { emit: (event) => void send({ t: "event", event }), signal: controller.signal });
+      await warming;
+      const result = await handler(msg.request as Req, { emit: (event) => void send({ t: "event", event }), signal: controller.signal });
       final = { t: "result", result };
     } catch (err) {
       final = { t: "error", error: toWireError(err) };
@@ -175,7 +252,8 @@ export function serveChild<Req, Res, E>(handler: (request: Req, ctx: ChildContex
     await send(final);
     process.disconnect?.();
     process.exit(0);
-  });
+  };
+  process.on("message", onMessage);
   // If the parent dies, so do we: nothing else would ever read our answer.
   process.on("disconnect", () => process.exit(0));
 }
