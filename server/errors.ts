@@ -111,12 +111,13 @@ function zodIssuePath(instancePath: string, part: string, schemaPath: string): s
 function validationIssues(err: FastifyError): FieldIssue[] {
   if (hasZodFastifySchemaValidationErrors(err)) {
     return err.validation.flatMap((v) => {
-      const issue = v.params.issue as { code?: string; keys?: string[]; message: string };
+      const keys = (v.params as { keys?: unknown }).keys;
       const base = zodIssuePath(v.instancePath, err.validationContext ?? "", "");
-      if (issue.code === "unrecognized_keys" && issue.keys) {
-        return issue.keys.map((k) => ({ path: base ? `${base}.${k}` : k, message: `unknown field ${k}` }));
+      // zod reports unknown keys on the parent object; name each key's own path.
+      if (v.keyword === "unrecognized_keys" && Array.isArray(keys)) {
+        return keys.map((k) => ({ path: base ? `${base}.${k}` : String(k), message: `unknown field ${k}` }));
       }
-      return [{ path: base, message: v.message ?? issue.message }];
+      return [{ path: base, message: v.message }];
     });
   }
   return [{ path: "", message: err.message }];

@@ -66,12 +66,13 @@ export class OperationService {
   }
 
   replaceEnvironment(name: string, spec: EnvironmentSpec, ctx: RequestContext): Promise<Submitted> {
+    // A body for another environment is a bad request whether or not this one exists.
+    if (spec.name !== name) {
+      return Promise.reject(new DomainError("VALIDATION_FAILED", "the spec's name must match the environment in the path", [{ path: "name", message: `must be ${name}` }]));
+    }
     return this.mutate(ctx, async (db) => {
       const existing = await lockEnvironment(db, name);
       if (!existing || existing.deletedAt) throw notFound("environment", name);
-      if (spec.name !== name) {
-        throw new DomainError("VALIDATION_FAILED", "the spec's name must match the environment in the path", [{ path: "name", message: `must be ${name}` }]);
-      }
       const env = await replaceSpec(db, spec);
       if (existing.status !== "creating") await setEnvironmentStatus(db, name, "updating");
       return this.queueOperation(db, name, "up", env.spec, env.revision, ctx);
