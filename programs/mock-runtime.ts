@@ -209,7 +209,9 @@ class CapturingMonitor extends MockMonitor {
     const type: string = req.getType();
     const name: string = req.getName();
     const parentUrn: string = req.getParent();
-    const urn: string = (this as any).newUrn(parentUrn, type, name);
+    // As the engine does, the root stack is not part of its children's type chain.
+    const typeParent = parentUrn && parentUrn !== this.stackUrn ? parentUrn : "";
+    const urn: string = (this as any).newUrn(typeParent, type, name);
     try {
       if (type === STACK_TYPE && !parentUrn) {
         this.stackUrn = urn;

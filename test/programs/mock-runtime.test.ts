@@ -41,6 +41,7 @@ t.test("captures parent, provider, explicit and implicit dependencies, secrets",
   const box = byName(rs, "box");
   t.equal(box.custom, false, "components are not custom");
   t.equal(box.parent, null, "top-level resources have no parent (the root stack is implied)");
+  t.equal(box.urn, "urn:pulumi:dev-foundation::goldenpath::test:index:Box::box", "the root stack is not in the type chain");
   const bucket = byName(rs, "box-bucket");
   t.equal(bucket.parent, box.urn, "child's parent is the component");
   t.match(bucket.urn, /test:index:Box\$aws:s3\/bucket:Bucket::box-bucket$/);
