@@ -125,3 +125,47 @@ export function stepMillis(type: string, op: StepOp, inputs: Record<string, unkn
   if (!(timeScale > 0)) return 0;
   return stepSeconds(type, op, inputs, custom) * 1000 * timeScale;
 }
+
+/** A node of a resource graph, as the plan or the simulated cloud records it. */
+export interface TimedNode {
+  urn: string;
+  type: string;
+  dependsOn: readonly string[];
+  parent?: string | null;
+  provider?: string | null;
+  inputs?: Record<string, unknown>;
+  custom?: boolean;
+}
+
+/**
+ * The longest chain of create durations through the graph (dependsOn, parent
+ * and provider edges; the SDK waits on all three before registering), and the
+ * serial sum of all durations: the bounds an `up`'s wall time sits between.
+ */
+export function criticalPath(nodes: readonly TimedNode[]): { seconds: number; chain: string[]; serialSeconds: number } {
+  const byUrn = new Map(nodes.map((n) => [n.urn, n]));
+  const memo = new Map<string, { seconds: number; chain: string[] }>();
+  const own = (n: TimedNode) => stepSeconds(n.type, "create", n.inputs ?? {}, n.custom ?? true);
+  const longest = (n: TimedNode, seen: Set<string>): { seconds: number; chain: string[] } => {
+    const hit = memo.get(n.urn);
+    if (hit) return hit;
+    let best = { seconds: 0, chain: [] as string[] };
+    seen.add(n.urn);
+    for (const d of new Set([...n.dependsOn, n.parent, n.provider])) {
+      const dep = d ? byUrn.get(d) : undefined;
+      if (!dep || seen.has(dep.urn)) continue;
+      const sub = longest(dep, seen);
+      if (sub.seconds > best.seconds || (sub.seconds === best.seconds && sub.chain.length > best.chain.length)) best = sub;
+    }
+    seen.delete(n.urn);
+    const result = { seconds: best.seconds + own(n), chain: [...best.chain, n.urn] };
+    memo.set(n.urn, result);
+    return result;
+  };
+  let top = { seconds: 0, chain: [] as string[] };
+  for (const n of nodes) {
+    const r = longest(n, new Set());
+    if (r.seconds > top.seconds) top = r;
+  }
+  return { ...top, serialSeconds: nodes.reduce((sum, n) => sum + own(n), 0) };
+}

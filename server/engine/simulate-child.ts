@@ -12,7 +12,7 @@
  * not load the Pulumi SDK.
  */
 import { stackName, type LayerFactory, type LayerName } from "../../programs/layers/types.js";
-import type { MockHooks, MockResourceResult, RegisteredResource } from "../../programs/mock-runtime.js";
+import type { LayerRun, MockHooks, MockResourceResult, RegisteredResource } from "../../programs/mock-runtime.js";
 import { serveChild, type ChildContext } from "./child-process.js";
 import { EngineError, type EngineEvent, type RunResult, type StackOutputs, type StepOp } from "./port.js";
 import { Simulation, StepSkipped, stepFor, type SimulateRequest } from "./simulate-steps.js";
@@ -65,15 +65,18 @@ async function converge(sim: Simulation, req: SimulateRequest, preview: boolean)
 
   let run: Awaited<ReturnType<typeof runUnderMocks>> | null = null;
   let programError: unknown = null;
-  try {
-    const factory = await loadLayer(req);
-    run = await runUnderMocks(factory(req.spec, req.inputs as never), { stack: stackName(req.environment, req.layer), preview, hooks });
-  } catch (err) {
-    programError = err;
-  }
+  const factory = await loadLayer(req);
+  // After a failed or cancelled step the program may never settle (outputs of
+  // the failed resource stay pending, as the real engine would have killed
+  // it): stop waiting once no step is in flight. The child exits right after.
+  const finished = runUnderMocks(factory(req.spec, req.inputs as never), { stack: stackName(req.environment, req.layer), preview, hooks }).then(
+    (r) => { run = r; },
+    (err: unknown) => { programError = err; },
+  );
+  await Promise.race([finished, sim.stopped]);
 
   // Components are state, not cloud: created or kept, instantly, once the graph is known.
-  const all = run?.resources ?? (programError instanceof MockRunError ? programError.resources : []);
+  const all: RegisteredResource[] = (run as LayerRun | null)?.resources ?? (programError instanceof MockRunError ? programError.resources : []);
   for (const r of all) {
     if (r.custom || r.remote) continue;
     registered.add(r.urn);
@@ -102,8 +105,10 @@ async function converge(sim: Simulation, req: SimulateRequest, preview: boolean)
   if (sim.failure) throw sim.failure;
 
   if (preview) return undefined;
-  const secret = new Set(run!.secretOutputs);
-  return Object.fromEntries(Object.entries(run!.rawOutputs).map(([k, value]) => [k, { value, secret: secret.has(k) }]));
+  const done = run as LayerRun | null;
+  if (!done) throw new EngineError("INTERNAL", `the ${req.layer} program did not finish`);
+  const secret = new Set(done.secretOutputs);
+  return Object.fromEntries(Object.entries(done.rawOutputs).map(([k, value]) => [k, { value, secret: secret.has(k) }]));
 }
 
 async function handle(req: SimulateRequest, ctx: ChildContext<EngineEvent>): Promise<RunResult> {

@@ -14,7 +14,7 @@ import type { LayerName } from "../../programs/layers/types.js";
 import type { EnvironmentSpec } from "../../programs/spec.js";
 import { stepMillis } from "./durations.js";
 import { EngineError, emptySummary, type ChangeKind, type EngineEvent, type ResourceChange, type StepOp } from "./port.js";
-import { changedProperties, type CloudResource, type SimulatedCloud, type StackCloud } from "./simulated-cloud.js";
+import { changedProperties, type CloudResource, type SimulatedCloud, type StackCloud, type StackLock } from "./simulated-cloud.js";
 
 export type SimulateOp = "up" | "preview" | "refresh" | "previewRefresh" | "destroy";
 
@@ -103,12 +103,23 @@ export class Simulation {
   failure: EngineError | null = null;
   private readonly pending = new Set<string>();
   private readonly started = Date.now();
+  private inflight = 0;
+  private lock: StackLock | null = null;
+  private onStopped: (() => void) | null = null;
+  /** Resolves once the operation is stopping and no step is in flight. */
+  readonly stopped: Promise<void>;
 
   constructor(
     readonly opts: SimulationOptions,
     stack: StackCloud,
   ) {
     this.resources = new Map(stack.resources.map((r) => [r.urn, r]));
+    this.stopped = new Promise((resolve) => (this.onStopped = resolve));
+    opts.signal.addEventListener("abort", () => this.checkStopped(), { once: true });
+  }
+
+  private checkStopped() {
+    if (this.stopping && this.inflight === 0) this.onStopped?.();
   }
 
   /** True once a step failed or the operation was cancelled: start nothing new. */
@@ -145,6 +156,7 @@ export class Simulation {
     const props = properties?.length ? { properties } : {};
     this.opts.emit({ kind: "resource-pre", urn: target.urn, type: target.type, op, ...props });
     this.setPending(target.urn, true);
+    this.inflight++;
     try {
       const ms = stepMillis(target.type, op, inputs, this.opts.timeScale, target.custom);
       if (ms > 0) {
@@ -160,6 +172,8 @@ export class Simulation {
       apply();
     } finally {
       this.setPending(target.urn, false);
+      this.inflight--;
+      this.checkStopped();
     }
     this.opts.emit({ kind: "resource-outputs", urn: target.urn, type: target.type, op, ...props });
     this.record(target, op, properties);
@@ -172,6 +186,7 @@ export class Simulation {
     this.opts.emit({ kind: "diagnostic", severity: "error", message: text, urn: target.urn });
     const err = new EngineError("PROVIDER_ERROR", text, { urn: target.urn });
     this.failure ??= err;
+    this.checkStopped();
     throw err;
   }
 
@@ -241,7 +256,7 @@ export class Simulation {
     else this.pending.delete(urn);
     if (!this.opts.lockHeld) return;
     const { cloud, environment, layer } = this.opts;
-    const lock = cloud.readLock(environment, layer);
-    if (lock) cloud.writeLock(environment, layer, { ...lock, pending: [...this.pending] });
+    this.lock ??= cloud.readLock(environment, layer);
+    if (this.lock) cloud.writeLock(environment, layer, { ...this.lock, pending: [...this.pending] });
   }
 }
