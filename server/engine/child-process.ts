@@ -7,6 +7,7 @@
  * the `pulumi` adapters run their operations through this harness.
  *
  * Protocol (Node IPC, JSON serialization), one operation per child:
+ *   parent → child  `{ t: "warm", hint }`     optional, at spawn: preload
  *   parent → child  `{ t: "run", request }`
  *   child  → parent `{ t: "event", event }`   any number, in order
  *   child  → parent `{ t: "result", result }` or `{ t: "error", error }`, once
@@ -20,9 +21,16 @@
  *   - `ENGINE_CRASHED` when the child exits without answering (the last lines
  *     of its stderr go to `detail`, for admins, never to `message`).
  *
- * Child side: the entry module calls `serveChild(handler)`; the handler gets
- * the request, an `emit` for events and an AbortSignal wired to SIGINT.
- * A thrown `EngineError` crosses as is; anything else becomes `INTERNAL`.
+ * To hide start-up (loading the Pulumi SDK takes seconds), spawn ahead:
+ * `new ChildHandle({ entry, warm })` starts a child that preloads while idle
+ * (it does not keep the parent alive); `handle.run({ request, onEvent,
+ * signal })` later. `runInChild` is both in one call.
+ *
+ * Child side: the entry module calls `serveChild(handler, { warm })`; the
+ * handler gets the request, an `emit` for events and an AbortSignal wired to
+ * SIGINT. A thrown `EngineError` crosses as is; anything else becomes
+ * `INTERNAL` (its message kept, its stack in `detail`). The child exits after
+ * answering, and when the parent goes away.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
