@@ -1,5 +1,5 @@
 import t from "tap";
-import { runInChild } from "../../../server/engine/child-process.js";
+import { ChildHandle, runInChild } from "../../../server/engine/child-process.js";
 import { EngineError } from "../../../server/engine/port.js";
 
 /** The EngineError a run rejects with (fails the test if it resolves). */
@@ -72,4 +72,14 @@ t.test("an already aborted signal never spawns", async (t) => {
   const err = await failure(runInChild({ entry, request: { mode: "echo" }, onEvent: () => events++, signal: ac.signal }));
   t.equal(err.code, "CANCELLED");
   t.equal(events, 0);
+});
+
+t.test("a warm spare preloads before its request and answers exactly one", async (t) => {
+  const handle = new ChildHandle<{ mode: string }, { warmedWith: unknown }, unknown>({ entry, warm: { preload: ["sdk"] } });
+  t.equal(handle.available, true);
+  const result = await handle.run({ request: { mode: "warmed" }, onEvent: () => {} });
+  t.same(result.warmedWith, { preload: ["sdk"] }, "the request waited for the warm-up");
+  t.equal(handle.available, false, "used up");
+  const again = await failure(handle.run({ request: { mode: "warmed" }, onEvent: () => {} }));
+  t.equal(again.code, "INTERNAL");
 });
