@@ -33,6 +33,8 @@ import type { OperationRunner } from "./runner.js";
 
 export const QUEUE_NAME = "goldenpath-operations";
 const LOCK_PREFIX = "goldenpath-environment:";
+/** Arbitrary constant: serialises pg-boss installation across processes. */
+const QUEUE_INSTALL_LOCK = 7_301_002;
 
 export interface QueueOptions {
   pool: Pool;
@@ -65,8 +67,17 @@ export class OperationQueue {
 
   /** Install pg-boss and the queue; recover what dead runners left. No workers yet. */
   async init(): Promise<void> {
-    await this.boss.start();
-    await this.boss.createQueue(QUEUE_NAME, { name: QUEUE_NAME, retryLimit: 5, retryDelay: 2 });
+    // Replicas starting together would race pg-boss's schema install and queue
+    // creation (its partition DDL can deadlock): one at a time.
+    const client = await this.o.pool.connect();
+    try {
+      await client.query("SELECT pg_advisory_lock($1)", [QUEUE_INSTALL_LOCK]);
+      await this.boss.start();
+      await this.boss.createQueue(QUEUE_NAME, { name: QUEUE_NAME, retryLimit: 5, retryDelay: 2 });
+    } finally {
+      await client.query("SELECT pg_advisory_unlock($1)", [QUEUE_INSTALL_LOCK]).catch(() => {});
+      client.release();
+    }
     await this.recoverAll();
   }
 
