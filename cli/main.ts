@@ -7,6 +7,8 @@ export type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Command }> }> = {
   plan: { summary: "plan <spec-file> [--json] [--layer foundation|platform]   offline plan under Pulumi mocks + policy findings", load: () => import("./plan.js") },
+  preflight: { summary: "preflight <spec-file> [--json]                        resolve images, check platforms and chart pairing; changes nothing", load: () => import("./preflight.js") },
+  doctor: { summary: "doctor [--json]                                        check this host: Pulumi CLI, plugins, AWS, backend, secrets, data dir, database", load: () => import("./doctor.js") },
 };
 
 function help(): number {
