@@ -71,7 +71,8 @@ t.test("an environment's whole life on the simulate engine", async (t) => {
   t.same(steps.rows[0].props, ["instanceClass"]);
 
   // --- an injected failure: failed, a clear message, outputs untouched
-  engine.injectFailure("dev", { resource: "db", message: "DBInstanceNotFound: simulated outage", op: "update" });
+  const injected = await call({ method: "POST", url: "/v1/simulate/environments/dev/failures", payload: { resource: "db", message: "DBInstanceNotFound: simulated outage", op: "update" } });
+  t.equal(injected.statusCode, 201, injected.body);
   const bad = await call({ method: "PUT", url: "/v1/environments/dev", payload: minimalSpec("dev", { database: { instanceClass: "db.r6g.large" } }) });
   const failed = await waitForOperation(call, bad.json().id);
   t.equal(failed.status, "failed");
@@ -83,7 +84,13 @@ t.test("an environment's whole life on the simulate engine", async (t) => {
   const afterFailure = (await call({ method: "GET", url: "/v1/environments/dev/outputs" })).json();
   t.equal(afterFailure.operationId, upd.id, "outputs still those of the last successful operation");
   t.equal((await call({ method: "GET", url: "/v1/environments/dev" })).json().status, "failed");
-  engine.clearFailures("dev");
+  const operator = (await call({ method: "POST", url: "/v1/tokens", payload: { name: "ci", role: "operator" } })).json().token;
+  const asOperator = (await call({ method: "GET", url: `/v1/operations/${failed.id}`, token: operator })).json();
+  t.equal(asOperator.error.code, "PROVIDER_ERROR");
+  t.notOk("errorDetail" in asOperator, "engine detail only for admins");
+  t.ok("errorDetail" in failed, "admins see the detail field");
+  t.equal((await call({ method: "DELETE", url: "/v1/simulate/environments/dev/failures" })).json().cleared, 1);
+  t.same(engine.listFailures("dev"), []);
 
   // --- cancel a queued operation (queued behind a running one)
   const first = await call({ method: "POST", url: "/v1/environments/dev/operations", payload: { kind: "preview" } });
