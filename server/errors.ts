@@ -96,10 +96,6 @@ export function problem(status: number, code: string, detail: string, req?: Fast
   };
 }
 
-export function sendProblem(reply: FastifyReply, p: Problem) {
-  return reply.code(p.status).type("application/problem+json").serialize(p);
-}
-
 function zodIssuePath(instancePath: string, part: string, schemaPath: string): string {
   const parts = instancePath.split("/").filter(Boolean);
   // Query, params and header issues name their part, so `limit` is not mistaken for a body field.

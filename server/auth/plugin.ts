@@ -4,8 +4,8 @@
  * lowest role); without it GET/HEAD need `viewer` and anything else
  * `operator`. 401 for a missing or unknown token, 403 for a role too low.
  *
- * TODO(oidc): accept JWTs from `config.oidc.issuer` (JWKS), audience check,
- * role from `config.oidc.roleClaim`. Not built yet; tokens only.
+ * With `GOLDENPATH_OIDC_ISSUER`/`_AUDIENCE` set, a bearer JWT from that
+ * issuer is accepted too (see `oidc.ts`); its role comes from a claim.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
@@ -13,6 +13,7 @@ import { DomainError, problem } from "../errors.js";
 import { writeAudit } from "../store/audit.js";
 import type { Role } from "../store/tokens.js";
 import { touchToken } from "../store/tokens.js";
+import { looksLikeJwt, OidcVerifier } from "./oidc.js";
 import { roleAtLeast, verifyToken } from "./tokens.js";
 
 /** Who made a request. */
@@ -55,6 +56,7 @@ export function requireRole(req: FastifyRequest, role: Role): void {
 
 export const authPlugin = fp(
   async (app) => {
+    const oidc = app.config.oidc ? new OidcVerifier(app.config.oidc) : undefined;
     app.decorateRequest("principal", undefined);
     app.decorateRequest("authFailure", false);
 
@@ -63,18 +65,30 @@ export const authPlugin = fp(
       if (need === "public") return;
       const header = req.headers.authorization ?? "";
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      const token = match ? await verifyToken(app.db, match[1]) : undefined;
+      let token: { id: string; name: string; role?: Role } | undefined;
+      if (match && oidc && looksLikeJwt(match[1])) {
+        const id = await oidc.verify(match[1]);
+        if (id) token = { id: `oidc:${id.subject}`, name: id.name, role: id.role };
+      } else if (match) {
+        token = await verifyToken(app.db, match[1]);
+      }
+      if (token && !token.role) {
+        req.authFailure = true;
+        req.principal = { tokenId: token.id, name: token.name, role: "viewer" };
+        return reply.code(403).type("application/problem+json").send(problem(403, "FORBIDDEN", `the token's ${app.config.oidc?.roleClaim} claim names no goldenpath role`, req));
+      }
       if (!token) {
         req.authFailure = true;
         const detail = header ? "the bearer token is not valid" : "send Authorization: Bearer <token>";
         return reply.code(401).header("www-authenticate", 'Bearer realm="goldenpath"').type("application/problem+json").send(problem(401, "UNAUTHENTICATED", detail, req));
       }
-      req.principal = { tokenId: token.id, name: token.name, role: token.role };
-      if (!roleAtLeast(token.role, need)) {
+      const role = token.role!;
+      req.principal = { tokenId: token.id, name: token.name, role };
+      if (!roleAtLeast(role, need)) {
         req.authFailure = true;
-        return reply.code(403).type("application/problem+json").send(problem(403, "FORBIDDEN", `this needs the ${need} role; token ${token.name} is ${token.role}`, req));
+        return reply.code(403).type("application/problem+json").send(problem(403, "FORBIDDEN", `this needs the ${need} role; token ${token.name} is ${role}`, req));
       }
-      touchToken(app.db, token.id).catch(() => {});
+      if (!token.id.startsWith("oidc:")) touchToken(app.db, token.id).catch(() => {});
     });
 
     app.addHook("onResponse", async (req, reply) => {
