@@ -24,11 +24,12 @@ export interface PhaseHookContext {
 }
 
 export const MIRROR_NOT_WIRED = "skipped: image mirror not wired yet";
+export const PREFLIGHT_NOT_WIRED = "skipped: preflight checks not wired yet";
 
 /** Preflight: resolve images and check their platforms (no changes). */
 export async function preflightPhase(ctx: PhaseHookContext): Promise<PhaseReport> {
   ctx.note("preflight checks (credentials, account, image platforms) are not wired yet");
-  return { status: "skipped", message: MIRROR_NOT_WIRED };
+  return { status: "skipped", message: PREFLIGHT_NOT_WIRED };
 }
 
 export interface MirrorResult extends PhaseReport {
