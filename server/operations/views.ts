@@ -4,6 +4,7 @@
  * unless an admin asked for them.
  */
 import { LAYERS, stackName } from "../../programs/layers/types.js";
+import type { DriftStatus } from "../store/drift.js";
 import type { EnvironmentRecord } from "../store/environments.js";
 import type { OperationRecord } from "../store/operations.js";
 import type { StackOutputs } from "../engine/port.js";
@@ -33,7 +34,7 @@ export function operationView(op: OperationRecord, opts: { admin?: boolean } = {
   };
 }
 
-export function environmentSummaryView(env: EnvironmentRecord, last: OperationRecord | undefined) {
+export function environmentSummaryView(env: EnvironmentRecord, last: OperationRecord | undefined, drift?: DriftStatus) {
   return {
     name: env.name,
     revision: env.revision,
@@ -41,15 +42,15 @@ export function environmentSummaryView(env: EnvironmentRecord, last: OperationRe
     engine: env.engine as "pulumi" | "simulate",
     region: env.spec.aws.region,
     lastOperation: last ? { id: last.id, kind: last.kind, status: last.status, createdAt: iso(last.createdAt)!, finishedAt: iso(last.finishedAt) } : null,
-    drift: { status: "unknown" as const, checkedAt: null },
+    drift: drift ? { status: drift.status, checkedAt: iso(drift.checkedAt) } : { status: "unknown" as const, checkedAt: null },
     createdAt: iso(env.createdAt)!,
     updatedAt: iso(env.updatedAt)!,
   };
 }
 
-export function environmentDetailView(env: EnvironmentRecord, last: OperationRecord | undefined, outputs: Record<string, StackOutputs>) {
+export function environmentDetailView(env: EnvironmentRecord, last: OperationRecord | undefined, outputs: Record<string, StackOutputs>, drift?: DriftStatus) {
   return {
-    ...environmentSummaryView(env, last),
+    ...environmentSummaryView(env, last, drift),
     spec: env.spec as unknown as Record<string, unknown>,
     layers: LAYERS.map((layer) => ({ name: layer, stack: stackName(env.name, layer), outputs: Object.keys(outputs[layer] ?? {}).length })),
   };

@@ -9,6 +9,7 @@ import { EnvironmentSpec } from "../../programs/spec.js";
 import { notFound } from "../errors.js";
 import type { RequestContext, Submitted } from "../operations/service.js";
 import { environmentDetailView, environmentSummaryView, operationView } from "../operations/views.js";
+import { latestDrift } from "../store/drift.js";
 import { getEnvironment, listEnvironments } from "../store/environments.js";
 import { latestOperations } from "../store/operations.js";
 import { getOutputs } from "../store/outputs.js";
@@ -56,8 +57,9 @@ export const environmentRoutes: FastifyPluginAsyncZod = async (app) => {
       const envs = await listEnvironments(app.db, req.query.limit + 1, after);
       const page = envs.slice(0, req.query.limit);
       const last = await latestOperations(app.db, page.map((e) => e.name));
+      const drift = await latestDrift(app.db, page.map((e) => e.name));
       return {
-        items: page.map((e) => environmentSummaryView(e, last.get(e.name))),
+        items: page.map((e) => environmentSummaryView(e, last.get(e.name), drift.get(e.name))),
         nextCursor: envs.length > req.query.limit ? Buffer.from(page[page.length - 1].name).toString("base64url") : null,
         engine: app.engine.name,
       };
@@ -76,7 +78,8 @@ export const environmentRoutes: FastifyPluginAsyncZod = async (app) => {
       if (!env) throw notFound("environment", req.params.name);
       const last = (await latestOperations(app.db, [env.name])).get(env.name);
       const outputs = await getOutputs(app.db, env.name);
-      return environmentDetailView(env, last, outputs.layers);
+      const drift = (await latestDrift(app.db, [env.name])).get(env.name);
+      return environmentDetailView(env, last, outputs.layers, drift);
     },
   });
 

@@ -123,7 +123,7 @@ export const EnvironmentSummary = named(
     engine: Engine,
     region: z.string(),
     lastOperation: LastOperation.nullable(),
-    /** Drift checks come with the drift scheduler; `unknown` until then. */
+    /** The latest drift check; `unknown` before the first. */
     drift: z.object({ status: z.enum(["unknown", "in_sync", "drifted", "error"]), checkedAt: z.iso.datetime().nullable() }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
