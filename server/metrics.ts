@@ -66,11 +66,25 @@ class Counter {
   }
 }
 
+/** A gauge family computed at scrape time. */
+export interface GaugeFamily {
+  name: string;
+  help: string;
+  values: { labels: Labels; value: number }[];
+}
+
 /** This process's metrics. */
 export class Metrics {
   readonly operations = new Counter("goldenpath_operations_total", "Operations finished by this process, by kind and final status.");
   readonly operationDuration = new Histogram("goldenpath_operation_duration_seconds", "Wall time of operations run by this process.", DURATION_BUCKETS_OP);
   readonly httpDuration = new Histogram("goldenpath_http_request_duration_seconds", "HTTP request latency by method, route and status.", DURATION_BUCKETS_HTTP);
+  readonly driftChecks = new Counter("goldenpath_drift_checks_total", "Drift checks finished by this process, by result (in_sync, drifted, error).");
+  /** Gauges read from the store just before a scrape (the drift plugin refreshes them). */
+  scrapeGauges: GaugeFamily[] = [];
+
+  driftChecked(result: string) {
+    this.driftChecks.inc({ result });
+  }
 
   operationFinished(kind: string, status: string, seconds: number) {
     this.operations.inc({ kind, status });
@@ -83,8 +97,8 @@ export class Metrics {
 
   /** The exposition text; `gauges` are read at scrape time (queue depth, running). */
   render(gauges: { name: string; help: string; values: { labels: Labels; value: number }[] }[]): string {
-    const lines = [...this.operations.render(), ...this.operationDuration.render(), ...this.httpDuration.render()];
-    for (const g of gauges) {
+    const lines = [...this.operations.render(), ...this.operationDuration.render(), ...this.httpDuration.render(), ...this.driftChecks.render()];
+    for (const g of [...gauges, ...this.scrapeGauges]) {
       lines.push(`# HELP ${g.name} ${g.help}`, `# TYPE ${g.name} gauge`);
       for (const v of g.values) {
         const key = labelKey(v.labels);
