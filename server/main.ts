@@ -33,6 +33,6 @@ async function main() {
 
 main().catch((err) => {
   // Start-up failures (migration, embedded PostgreSQL, engine) say what failed; no stack for users.
-  process.stderr.write(`goldenpath: failed to start: ${(err as Error).message}\n`);
+  process.stderr.write(`goldenpath: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

