@@ -204,6 +204,8 @@ export type ChartSource = z.infer<typeof ChartSource>;
 
 /** codecentric keycloakx: the chart made for the official Keycloak image. */
 export const KEYCLOAKX_CHART = { repo: "https://codecentric.github.io/helm-charts", name: "keycloakx", version: "7.0.1" };
+/** Bitnami's Keycloak chart (OCI), for `flavor: bitnami`; needs a Bitnami-layout image. */
+export const BITNAMI_KEYCLOAK_CHART = { oci: "oci://registry-1.docker.io/bitnamicharts/keycloak", version: "24.4.0" };
 export const BACKSTAGE_CHART = { repo: "https://backstage.github.io/charts", name: "backstage", version: "2.5.1" };
 
 const Values = z.record(z.string(), z.unknown());
@@ -212,7 +214,8 @@ const Keycloak = z.strictObject({
   enabled: z.boolean().default(true),
   /** `keycloakx` (codecentric, official image) or `bitnami` (needs a Bitnami-layout image). */
   flavor: z.enum(["keycloakx", "bitnami"]).default("keycloakx"),
-  chart: ChartSource.default(KEYCLOAKX_CHART),
+  /** Default follows the flavor: codecentric keycloakx, or Bitnami's chart (see `keycloakChart`). */
+  chart: ChartSource.optional(),
   hostname: z.string().regex(HOSTNAME, "not a DNS hostname").optional(),
   replicas: z.number().int().min(1).max(10).default(1),
   /** Extra chart values, merged over the generated ones (never put secrets here). */
@@ -310,6 +313,11 @@ export const EnvironmentSpec = z
       }
     }
   });
+
+/** The Keycloak chart to install: the spec's, else the default of its flavor. */
+export function keycloakChart(keycloak: { flavor: "keycloakx" | "bitnami"; chart?: ChartSource }): ChartSource {
+  return keycloak.chart ?? (keycloak.flavor === "bitnami" ? BITNAMI_KEYCLOAK_CHART : KEYCLOAKX_CHART);
+}
 
 /** A validated spec with every default filled in. */
 export type EnvironmentSpec = z.infer<typeof EnvironmentSpec>;

@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as kubernetes from "@pulumi/kubernetes";
-import { APPS, type AppName, type EnvironmentSpec } from "../spec.js";
+import { APPS, keycloakChart, type AppName, type EnvironmentSpec } from "../spec.js";
 import type { LayerFactory, PlatformInputs, MirroredImage } from "./types.js";
 import { environmentTags } from "../components/tags.js";
 import { DB_SECRET_KEYS, ExternalSecrets, type SecretSync } from "../components/external-secrets.js";
@@ -131,7 +131,7 @@ export const platformLayer: LayerFactory<"platform"> = (spec, inputs) => async (
       "keycloak",
       {
         flavor: app.flavor,
-        chart: app.chart,
+        chart: keycloakChart(app),
         namespace: nsName("keycloak"),
         imageSource: spec.images.keycloak.source,
         image: images.keycloak!,

@@ -8,6 +8,7 @@
 import type { Rule, Finding } from "./types.js";
 import { allResources, appRelease, at, stackUrn } from "./graph.js";
 import { keycloakPairingError } from "../components/keycloak.js";
+import { keycloakChart } from "../spec.js";
 
 export const RULE = "keycloak-chart-image";
 
@@ -18,7 +19,7 @@ export const keycloakPairing: Rule = (g, spec) => {
   const release = appRelease(g, "keycloak");
   const component = allResources(g).find((r) => r.type === "goldenpath:k8s:Keycloak");
   const urn = release?.urn ?? component?.urn ?? stackUrn(g, "platform");
-  const pairing = keycloakPairingError(kc.flavor, kc.chart, spec.images.keycloak.source);
+  const pairing = keycloakPairingError(kc.flavor, keycloakChart(kc), spec.images.keycloak.source);
   if (pairing) findings.push({ rule: RULE, severity: "error", urn, message: pairing });
   if (release && kc.flavor === "bitnami" && at(release.inputs.values, "global.security.allowInsecureImages") !== true) {
     findings.push({

@@ -1,5 +1,5 @@
 import t from "tap";
-import { derivedNames, parseSpec, SpecError, validateSpec, names, architectures } from "../../programs/spec.js";
+import { derivedNames, parseSpec, SpecError, validateSpec, names, architectures, keycloakChart, KEYCLOAKX_CHART, BITNAMI_KEYCLOAK_CHART } from "../../programs/spec.js";
 
 const base = () => ({ name: "dev", aws: { region: "eu-west-2" } });
 
@@ -140,4 +140,13 @@ t.test("a valid realistic spec passes", async (t) => {
     ingress: { route53ZoneId: "Z0123456789ABC", certificateArn: "arn:aws:acm:eu-west-2:593517239005:certificate/0a1b2c3d-1111-2222-3333-444455556666" },
   });
   t.equal(s.cluster.nodeGroups[0].architecture, "arm64");
+});
+
+t.test("the Keycloak chart defaults to the one its flavor needs", async (t) => {
+  const official = validateSpec(base());
+  t.equal(keycloakChart(official.apps.keycloak), KEYCLOAKX_CHART);
+  const bitnami = validateSpec({ ...base(), apps: { keycloak: { flavor: "bitnami" } } });
+  t.equal(keycloakChart(bitnami.apps.keycloak), BITNAMI_KEYCLOAK_CHART);
+  const own = validateSpec({ ...base(), apps: { keycloak: { chart: { path: "./charts/keycloak" } } } });
+  t.same(keycloakChart(own.apps.keycloak), { path: "./charts/keycloak" });
 });
