@@ -118,6 +118,10 @@ export class ExternalSecrets extends pulumi.ComponentResource {
           annotations: { "pulumi.com/waitFor": "condition=Ready" },
         },
         spec: {
+          // Only the namespaces goldenpath syncs into may use the store: the role
+          // can read the RDS master secret (for the users Job), and no other
+          // namespace's ExternalSecret should be able to ask for it.
+          conditions: [{ namespaces: pulumi.all(args.syncs.map((s) => s.namespace)).apply((ns) => [...new Set(ns)].sort()) }],
           provider: {
             aws: {
               service: "SecretsManager",

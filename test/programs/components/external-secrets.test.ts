@@ -43,6 +43,13 @@ t.test("the ClusterSecretStore is external-secrets.io/v1, AWS Secrets Manager in
   t.same(spec.auth.jwt.serviceAccountRef, { name: "external-secrets", namespace: "external-secrets" });
 });
 
+t.test("only the namespaces goldenpath syncs into may use the store (the role can read the RDS master secret)", async (t) => {
+  const store = h.byType("kubernetes:external-secrets.io/v1:ClusterSecretStore")[0];
+  const synced = [...new Set(h.byType("kubernetes:external-secrets.io/v1:ExternalSecret").map((e) => e.inputs.metadata.namespace as string))].sort();
+  t.ok(synced.length > 0);
+  t.same(store.inputs.spec.conditions, [{ namespaces: synced }]);
+});
+
 t.test("the store depends on the release, and every ExternalSecret depends on the store", async (t) => {
   const store = h.captured.get("es-store")!;
   t.ok(store.dependsOn.includes(es.release), "store waits for the CRDs/webhook");
