@@ -24,6 +24,9 @@ import type { Engine } from "./engine/port.js";
 import { problem, problemErrorHandler } from "./errors.js";
 import { loggerOptions } from "./logger.js";
 import { operationsPlugin } from "./operations/plugin.js";
+import { driftPlugin, type DriftTuning } from "./drift/plugin.js";
+import { driftRoutes } from "./routes/drift.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { environmentRoutes } from "./routes/environments.js";
 import { healthRoutes } from "./routes/health.js";
 import { operationRoutes } from "./routes/operations.js";
@@ -50,6 +53,8 @@ export interface AppOptions {
   startWorkers?: boolean;
   sweepIntervalMs?: number;
   sse?: { heartbeatMs?: number; pollMs?: number };
+  /** Drift scheduler and webhook timing (tests shorten retries and jitter). */
+  drift?: DriftTuning;
 }
 
 export function serverOptions(config: Pick<Config, "logLevel">, logger?: FastifyServerOptions["logger"]): FastifyServerOptions {
@@ -89,6 +94,7 @@ export const serviceApp = fp(
     await app.register(storePlugin, { config: opts.config });
     await app.register(enginePlugin, { config: opts.config, engine: opts.engine });
     await app.register(operationsPlugin, { config: opts.config, startWorkers: opts.startWorkers, sweepIntervalMs: opts.sweepIntervalMs });
+    await app.register(driftPlugin, { config: opts.config, startWorkers: opts.startWorkers, tuning: opts.drift });
     const admin = await ensureAdminToken(app.db, opts.config.dataDir, opts.config.adminToken);
     if (admin.file) app.log.info({ file: admin.file, created: admin.created }, "admin token file (the value is never logged)");
     await app.register(authPlugin);
@@ -109,6 +115,8 @@ export const serviceApp = fp(
     await app.register(outputRoutes);
     await app.register(tokenRoutes);
     await app.register(planRoutes);
+    await app.register(driftRoutes);
+    await app.register(webhookRoutes);
     if (app.engine.name === "simulate") {
       // Failure injection and out-of-band changes exist only with the simulate engine.
       const SIMULATE_ROUTES = "./routes/simulate.js";

@@ -17,6 +17,7 @@ import { setEnvironmentStatus } from "../store/environments.js";
 import { finishOperation, setPhases, type OperationErrorInfo, type OperationOutcome, type OperationRecord, type PhaseName, type PhaseRecord } from "../store/operations.js";
 import { deleteOutputs, getOutputs, replaceOutputs } from "../store/outputs.js";
 import { EventRecorder } from "./event-recorder.js";
+import type { DriftHooks } from "../drift/drift-check.js";
 import { mirrorPhase, preflightPhase, type PhaseHookContext } from "./phases.js";
 
 /** Why a running operation was aborted: a user's cancel, or the server shutting down. */
@@ -45,6 +46,8 @@ function rawOutputs(outputs: StackOutputs): Record<string, unknown> {
 
 export class OperationRunner {
   private readonly running = new Map<string, { controller: AbortController; reason?: AbortReason }>();
+  /** Set by the drift plugin: runs `drift` operations and acts after every operation (server/drift). */
+  drift?: DriftHooks;
 
   constructor(private readonly deps: RunnerDeps) {}
 
@@ -100,7 +103,8 @@ export class OperationRunner {
       const method = ENGINE_METHOD[op.kind];
       const result = await engine[method](
         { environment: op.environment, layer, spec, inputs: inputs as never },
-        { signal, onEvent: (e) => events.record(e.kind, { layer, ...e }) },
+        // A remediation `up` refreshes first (its `refresh` option).
+        { signal, onEvent: (e) => events.record(e.kind, { layer, ...e }), ...(await this.drift?.runOptions(op)) },
       );
       summary = addSummary(summary, result.summary);
       await end("succeeded", { summary: result.summary });
@@ -113,6 +117,14 @@ export class OperationRunner {
       await begin("validate");
       const spec = validateSpec(op.spec);
       await end("succeeded");
+
+      if (op.kind === "drift" && this.drift) {
+        // Both questions per layer (previewRefresh and preview), nothing changed; the result commits with the status.
+        const drift = this.drift;
+        const checked = await drift.check({ op, spec, signal, begin, end, emit: (kind, data) => events.record(kind, data), phase: hookCtx(spec) });
+        await events.flush();
+        return await this.finish(op, { status: "succeeded", phases, summary: checked.summary }, started, (db) => drift.record(db, op, checked));
+      }
 
       if (op.kind === "destroy") {
         const stored = await getOutputs(pool, op.environment);
@@ -179,6 +191,7 @@ export class OperationRunner {
       const failedUp = op.kind === "up" || op.kind === "destroy";
       return await this.finish(op, outcome, started, async (db) => {
         if (failedUp && outcome.status === "failed") await setEnvironmentStatus(db, op.environment, "failed");
+        if (op.kind === "drift" && outcome.status === "failed" && outcome.error) await this.drift?.recordError(db, op, outcome.error);
       });
     } finally {
       this.running.delete(op.id);
@@ -232,6 +245,8 @@ export class OperationRunner {
     });
     metrics?.operationFinished(op.kind, outcome.status, (Date.now() - started) / 1000);
     log.info({ operation: op.id, environment: op.environment, kind: op.kind, status: outcome.status }, "operation finished");
+    // Webhooks, drift notifications and remediation (never throws).
+    await this.drift?.finished(finished);
     return finished;
   }
 }
