@@ -19,8 +19,9 @@ const WebhookUrl = z
   .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
   .max(2048)
   .refine((u) => {
-    const url = new URL(u);
-    return !url.username && !url.password;
+    // Refinements run even after a failed format check: never throw here.
+    const url = URL.canParse(u) ? new URL(u) : undefined;
+    return !url?.username && !url?.password;
   }, "must not carry credentials (the URL is shown to every admin); use the signature to authenticate deliveries");
 
 export const WebhookCreate = z.strictObject({
