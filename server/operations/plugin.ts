@@ -10,6 +10,7 @@ import os from "node:os";
 import fp from "fastify-plugin";
 import type { Config } from "../config.js";
 import { Metrics } from "../metrics.js";
+import { ImageService } from "../mirror/image-service.js";
 import { EventBus } from "./event-bus.js";
 import { OperationQueue } from "./queue.js";
 import { OperationRunner } from "./runner.js";
@@ -39,7 +40,13 @@ export const operationsPlugin = fp(
     const bus = new EventBus(app.databaseUrl, (err) => log.warn({ err: { message: err.message } }, "event listener connection lost"));
     await bus.start();
     const runnerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    const runner = new OperationRunner({ pool: app.db, engine: app.engine, log, metrics });
+    const images = new ImageService({
+      engine: app.engine.name,
+      registryMirrors: opts.config.registryMirrors,
+      dockerConfigDir: opts.config.dockerConfig,
+      simulateRegistry: opts.config.simulateRegistry,
+    });
+    const runner = new OperationRunner({ pool: app.db, engine: app.engine, log, metrics, images });
     const queue = new OperationQueue({
       pool: app.db,
       connectionString: app.databaseUrl,

@@ -18,7 +18,8 @@ import { finishOperation, setPhases, type OperationErrorInfo, type OperationOutc
 import { deleteOutputs, getOutputs, replaceOutputs } from "../store/outputs.js";
 import { EventRecorder } from "./event-recorder.js";
 import type { DriftHooks } from "../drift/drift-check.js";
-import { mirrorPhase, preflightPhase, type PhaseHookContext } from "./phases.js";
+import type { ImageService } from "../mirror/image-service.js";
+import { mirrorPhase, PhaseError, preflightPhase, type PhaseHookContext } from "./phases.js";
 
 /** Why a running operation was aborted: a user's cancel, or the server shutting down. */
 export type AbortReason = "cancel" | "shutdown";
@@ -28,6 +29,8 @@ export interface RunnerDeps {
   engine: Engine;
   log: Logger;
   metrics?: Metrics;
+  /** Preflight and mirror; without it both phases are skipped. */
+  images?: ImageService;
 }
 
 class Aborted extends Error {}
@@ -96,7 +99,9 @@ export class OperationRunner {
     const hookCtx = (spec: EnvironmentSpec): PhaseHookContext => ({
       spec,
       signal,
-      note: (message) => events.record("diagnostic", { severity: "info", message }),
+      images: this.deps.images,
+      note: (message, severity = "info") => events.record("diagnostic", { severity, message }),
+      emit: (kind, data) => events.record(kind, data),
     });
     const runLayer = async (layer: LayerName, spec: EnvironmentSpec, inputs: unknown): Promise<RunResult> => {
       await begin(layer);
@@ -215,6 +220,8 @@ export class OperationRunner {
     if (err instanceof EngineError) {
       error = { code: err.code, message: err.message, ...(err.urn ? { urn: err.urn } : {}), ...(err.fix ? { fix: err.fix } : {}) };
       errorDetail = err.detail ?? null;
+    } else if (err instanceof PhaseError) {
+      error = { code: err.code, message: err.message };
     } else if (err instanceof SpecError) {
       error = { code: "VALIDATION_FAILED", message: err.message };
     } else {

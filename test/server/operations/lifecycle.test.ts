@@ -32,8 +32,9 @@ t.test("an environment's whole life on the simulate engine", async (t) => {
   t.equal(up.status, "succeeded", JSON.stringify(up.error));
   t.same(
     up.phases.map((p: { name: string; status: string }) => `${p.name}:${p.status}`),
-    ["validate:succeeded", "preflight:skipped", "foundation:succeeded", "mirror:skipped", "platform:succeeded", "outputs:succeeded"],
+    ["validate:succeeded", "preflight:succeeded", "foundation:succeeded", "mirror:succeeded", "platform:succeeded", "outputs:succeeded"],
   );
+  t.match(up.phases[3].message, /images simulated/, "the mirror says the images were simulated");
   t.ok(up.summary.create >= 8, "foundation and platform resources created");
   t.equal(up.summary.update + up.summary.delete + up.summary.replace, 0);
 
@@ -142,4 +143,17 @@ t.test("an environment's whole life on the simulate engine", async (t) => {
     t.ok(text.length > 100, `${where} were collected`);
     for (const [what, needle] of Object.entries(needles)) t.notOk(text.includes(needle), `${what} not in ${where}`);
   }
+});
+
+t.test("a preflight error fails the operation before anything is deployed", async (t) => {
+  const h = await build(t);
+  // The Bitnami chart with the official image: the incident's missing /opt/bitnami/scripts.
+  const res = await h.call({ method: "POST", url: "/v1/environments", payload: minimalSpec("pf", { apps: { keycloak: { flavor: "bitnami" } } }) });
+  t.equal(res.statusCode, 202);
+  const op = await waitForOperation(h.call, res.json().id);
+  t.equal(op.status, "failed");
+  t.equal(op.error.code, "PREFLIGHT_FAILED");
+  t.match(op.error.message, /Bitnami-layout image/);
+  t.same(op.phases.map((p: { name: string; status: string }) => `${p.name}:${p.status}`), ["validate:succeeded", "preflight:failed"]);
+  t.same(op.summary, { create: 0, update: 0, replace: 0, delete: 0, same: 0 }, "no engine run");
 });
