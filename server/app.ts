@@ -62,6 +62,8 @@ export function serverOptions(config: Pick<Config, "logLevel">, logger?: Fastify
     logger: logger ?? loggerOptions(config.logLevel),
     bodyLimit: BODY_LIMIT,
     genReqId: () => randomUUID(),
+    // Start-up installs pg-boss and may start the embedded PostgreSQL: seconds, more on a busy host.
+    pluginTimeout: 120_000,
     // Fastify's own 4xx errors still go through our error handler.
     return503OnClosing: true,
   };
