@@ -102,7 +102,8 @@ export class DriftService implements DriftHooks {
 
     await ask("foundation", {});
     // The platform is checked against the foundation as last applied (outputs in the store).
-    const stored = (await getOutputs(pool, op.environment)).layers.foundation;
+    const storedLayers = (await getOutputs(pool, op.environment)).layers;
+    const stored = storedLayers.foundation;
     const foundationOutputs = stored && Object.keys(stored).length > 0 ? stored : await engine.outputs({ environment: op.environment, layer: "foundation" });
     if (Object.keys(foundationOutputs).length === 0) {
       for (const name of ["mirror", "platform"] as const) {
@@ -112,7 +113,7 @@ export class DriftService implements DriftHooks {
     } else {
       const foundation = raw(foundationOutputs) as unknown as FoundationOutputs;
       await ctx.begin("mirror");
-      const mirror = await mirrorPhase(ctx.phase, foundation, { dryRun: true });
+      const mirror = await mirrorPhase(ctx.phase, foundation, { dryRun: true, appliedPlatform: raw(storedLayers.platform ?? {}) });
       await ctx.end(mirror.status, { message: mirror.message });
       await ask("platform", { foundation, images: mirror.images });
     }

@@ -72,16 +72,41 @@ function standIns(spec: EnvironmentSpec, foundation: FoundationOutputs): Partial
 }
 
 /**
- * Mirror each enabled app's image into the environment's registry.
- * `dryRun` (preview, refresh) copies nothing: the platform sees stand-in digests.
+ * The images the platform was last applied with, read back from its stored
+ * outputs (`<app>Image` = `repository@sha256:…`).
  */
-export async function mirrorPhase(ctx: PhaseHookContext, foundation: FoundationOutputs, opts: { dryRun: boolean }): Promise<MirrorResult> {
+export function appliedImages(platformOutputs: Record<string, unknown> | undefined): Partial<Record<AppName, MirroredImage>> {
+  const images: Partial<Record<AppName, MirroredImage>> = {};
+  for (const app of APPS) {
+    const ref = platformOutputs?.[`${app}Image`];
+    if (typeof ref !== "string") continue;
+    const at = ref.lastIndexOf("@sha256:");
+    if (at > 0) images[app] = { repository: ref.slice(0, at), digest: ref.slice(at + 1) };
+  }
+  return images;
+}
+
+/**
+ * Mirror each enabled app's image into the environment's registry.
+ * `dryRun` (preview, refresh, drift) copies nothing. With real images the
+ * platform is then previewed with the digests it was last applied with (else
+ * every preview would show the images as pending changes); with simulated
+ * images the stand-ins are what `up` used too.
+ */
+export async function mirrorPhase(
+  ctx: PhaseHookContext,
+  foundation: FoundationOutputs,
+  opts: { dryRun: boolean; appliedPlatform?: Record<string, unknown> },
+): Promise<MirrorResult> {
   if (!ctx.images) {
     ctx.note(`${MIRROR_NOT_WIRED}; using stand-in digests`);
     return { status: "skipped", message: MIRROR_NOT_WIRED, images: standIns(ctx.spec, foundation) };
   }
   if (opts.dryRun) {
-    return { status: "skipped", message: "skipped: nothing is copied by a preview or refresh", images: standIns(ctx.spec, foundation) };
+    const applied = ctx.images.real ? appliedImages(opts.appliedPlatform) : {};
+    const images = { ...standIns(ctx.spec, foundation), ...applied };
+    const note = Object.keys(applied).length > 0 ? "; the platform is compared with the image digests it was last applied with" : "";
+    return { status: "skipped", message: `skipped: nothing is copied by a preview, refresh or drift check${note}`, images };
   }
   const result = await ctx.images.mirror(ctx.spec, foundation, {
     signal: ctx.signal,

@@ -166,7 +166,8 @@ export class OperationRunner {
         await end("skipped", { message: "the foundation has no outputs yet (never deployed)" });
       } else {
         await begin("mirror");
-        const mirror = await mirrorPhase(hookCtx(spec), foundation, { dryRun: op.kind !== "up" });
+        const appliedPlatform = op.kind === "up" ? undefined : rawOutputs((await getOutputs(pool, op.environment)).layers.platform ?? {});
+        const mirror = await mirrorPhase(hookCtx(spec), foundation, { dryRun: op.kind !== "up", appliedPlatform });
         await end(mirror.status, { message: mirror.message });
         platformResult = await runLayer("platform", spec, { foundation, images: mirror.images });
       }
