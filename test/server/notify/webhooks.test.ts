@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import t from "tap";
+import t, { type Test } from "tap";
 import { EngineError } from "../../../server/engine/port.js";
 import { verify } from "../../../server/notify/signature.js";
 import { build, minimalSpec, waitForOperation } from "../../helpers/app.js";
@@ -16,7 +16,7 @@ interface Received {
 }
 
 /** A receiver on 127.0.0.1 that verifies each delivery's signature and answers `codes` in turn (then 200). */
-async function receiver(t: Tap.Test, secret: () => string, codes: number[] = []) {
+async function receiver(t: Test, secret: () => string, codes: number[] = []) {
   const got: Received[] = [];
   const server = http.createServer((req, res) => {
     let raw = "";
