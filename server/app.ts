@@ -27,6 +27,8 @@ import { operationsPlugin } from "./operations/plugin.js";
 import { driftPlugin, type DriftTuning } from "./drift/plugin.js";
 import { driftRoutes } from "./routes/drift.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+import { preflightRoutes } from "./routes/preflight.js";
+import { doctorRoutes } from "./routes/doctor.js";
 import { environmentRoutes } from "./routes/environments.js";
 import { healthRoutes } from "./routes/health.js";
 import { operationRoutes } from "./routes/operations.js";
@@ -119,6 +121,13 @@ export const serviceApp = fp(
     await app.register(planRoutes);
     await app.register(driftRoutes);
     await app.register(webhookRoutes);
+    await app.register(preflightRoutes);
+    await app.register(doctorRoutes, {
+      config: opts.config,
+      checkDatabase: async () => {
+        await app.db.query("select 1");
+      },
+    });
     if (app.engine.name === "simulate") {
       // Failure injection and out-of-band changes exist only with the simulate engine.
       const SIMULATE_ROUTES = "./routes/simulate.js";

@@ -23,6 +23,7 @@ declare module "fastify" {
     queue: OperationQueue;
     operations: OperationService;
     metrics: Metrics;
+    images: ImageService;
   }
 }
 
@@ -61,6 +62,7 @@ export const operationsPlugin = fp(
     await queue.init();
     const service = new OperationService({ pool: app.db, engine: app.engine, queue, runner, log });
 
+    app.decorate("images", images);
     app.decorate("metrics", metrics);
     app.decorate("bus", bus);
     app.decorate("runner", runner);
