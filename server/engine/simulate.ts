@@ -159,9 +159,16 @@ export class SimulateEngine implements Engine {
         refresh: opts.refresh,
         programModule: this.options.programModule,
       };
-      const child = this.spare?.available ? this.spare : this.spawn();
-      if (child === this.spare) this.spare = null;
-      this.refillSpare();
+      // Only up and preview run a program: they take the warm spare (SDK already
+      // loaded) and a new spare starts warming. The others only read and write
+      // the simulated cloud, so a cold child that never loads the SDK is faster
+      // and leaves the spare for the next program run.
+      const runsProgram = op === "up" || op === "preview";
+      const child = runsProgram && this.spare?.available ? this.spare : this.spawn(false);
+      if (child === this.spare) {
+        this.spare = null;
+        this.refillSpare();
+      }
       return await child.run({
         request,
         onEvent: opts.onEvent,
@@ -173,14 +180,18 @@ export class SimulateEngine implements Engine {
     }
   }
 
-  private spawn() {
-    return new ChildHandle<SimulateRequest, RunResult, EngineEvent>({ entry: CHILD_ENTRY, warm: { programModule: this.options.programModule } });
+  /** A child; `warm` makes it preload the SDK and programs while it waits (spares only). */
+  private spawn(warm: boolean) {
+    return new ChildHandle<SimulateRequest, RunResult, EngineEvent>({
+      entry: CHILD_ENTRY,
+      ...(warm ? { warm: { programModule: this.options.programModule } } : {}),
+    });
   }
 
   private refillSpare() {
     if (this.closed || this.options.spare === false || this.spare?.available) return;
     this.spare?.dispose();
-    this.spare = this.spawn();
+    this.spare = this.spawn(true);
   }
 
   // ---- test and demo controls (exposed under /v1/simulate/… by routes/simulate.ts) ----
