@@ -59,6 +59,9 @@ export const authPlugin = fp(
     const oidc = app.config.oidc ? new OidcVerifier(app.config.oidc) : undefined;
     app.decorateRequest("principal", undefined);
     app.decorateRequest("authFailure", false);
+    // last_used is minute-grained: skip the UPDATE round trip on the hot path
+    // when this process already wrote it within the minute.
+    const touched = new Map<string, number>();
 
     app.addHook("onRequest", async (req: FastifyRequest, reply: FastifyReply) => {
       const need = requirement(req);
@@ -88,7 +91,10 @@ export const authPlugin = fp(
         req.authFailure = true;
         return reply.code(403).type("application/problem+json").send(problem(403, "FORBIDDEN", `this needs the ${need} role; token ${token.name} is ${role}`, req));
       }
-      if (!token.id.startsWith("oidc:")) touchToken(app.db, token.id).catch(() => {});
+      if (!token.id.startsWith("oidc:") && Date.now() - (touched.get(token.id) ?? 0) > 60_000) {
+        touched.set(token.id, Date.now());
+        touchToken(app.db, token.id).catch(() => touched.delete(token.id));
+      }
     });
 
     app.addHook("onResponse", async (req, reply) => {
