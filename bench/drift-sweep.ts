@@ -24,7 +24,7 @@ import { startServer } from "./lib/server.js";
 const TARGET_ENVS = 200;
 const LIGHT_PROGRAMS = fileURLToPath(new URL("./fixtures/light-layers.ts", import.meta.url));
 
-export async function driftSweep(pgs: BenchPostgres, template: Template, n = Number(process.env.BENCH_DRIFT_ENVS ?? 12)): Promise<BenchResult> {
+export async function driftSweep(pgs: BenchPostgres, template: Template, n = Number(process.env.BENCH_DRIFT_ENVS ?? 6)): Promise<BenchResult> {
   const t0 = performance.now();
   const notes: string[] = [];
   const url = await pgs.database("drift");

@@ -15,7 +15,7 @@ import { startServer } from "./lib/server.js";
 
 const TARGET_ENVS = 100;
 
-export async function throughput(pgs: BenchPostgres, n = Number(process.env.BENCH_THROUGHPUT_ENVS ?? 3)): Promise<BenchResult> {
+export async function throughput(pgs: BenchPostgres, n = Number(process.env.BENCH_THROUGHPUT_ENVS ?? 2)): Promise<BenchResult> {
   const t0 = performance.now();
   const figures: Figure[] = [];
   const notes: string[] = [];
