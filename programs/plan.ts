@@ -24,16 +24,8 @@ import { walkStrings } from "./policy/graph.js";
 
 export const PROJECT = "goldenpath";
 
-/** One resource as the plan prints it. */
-export interface PlannedResource {
-  urn: string;
-  type: string;
-  name: string;
-  parent: string | null;
-  provider: string | null;
-  dependsOn: string[];
-  inputs: Record<string, unknown>;
-}
+/** One resource as the plan prints it: the registration, without the runtime's bookkeeping. */
+export type PlannedResource = Pick<RegisteredResource, "urn" | "type" | "name" | "parent" | "provider" | "dependsOn" | "inputs">;
 
 /** The plan of an environment (the `goldenpath plan --json` shape). */
 export interface Plan {
