@@ -1,37 +1,20 @@
 import t from "tap";
-import * as pulumi from "@pulumi/pulumi";
-import * as settings from "@pulumi/pulumi/runtime/settings.js";
+import { componentMocks } from "../../helpers/component-mocks.js";
 
-/** Wait until every resource registration in flight has reached the mocks. */
-const settle = (): Promise<void> => (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-
-type Captured = { type: string; name: string; inputs: Record<string, any> };
-const resources: Captured[] = [];
 const MASTER_ARN = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:rds!db-0a1b2c3d-4e5f-6789-abcd-ef0123456789-AbCdEf";
-await pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-      const state: Record<string, unknown> = { ...args.inputs };
-      if (args.type === "aws:rds/instance:Instance") {
-        state.address = `${args.inputs.identifier}.abcdefghijkl.eu-west-2.rds.amazonaws.com`;
-        // RDS reports the managed master secret only when asked to manage it.
-        if (args.inputs.manageMasterUserPassword) state.masterUserSecrets = [{ secretArn: MASTER_ARN, secretStatus: "active", kmsKeyId: "" }];
-      }
-      return { id: `${args.name}-id`, state };
-    },
-    call: (args) => {
-      throw new Error(`unexpected invoke ${args.token}`);
-    },
-  },
-  "goldenpath",
-  "dev-foundation",
-  false,
-);
+const { resources, settle, resolve } = await componentMocks({
+  outputs: (type, _name, inputs) =>
+    type === "aws:rds/instance:Instance"
+      ? {
+          address: `${inputs.identifier}.abcdefghijkl.eu-west-2.rds.amazonaws.com`,
+          // RDS reports the managed master secret only when asked to manage it.
+          ...(inputs.manageMasterUserPassword ? { masterUserSecrets: [{ secretArn: MASTER_ARN, secretStatus: "active", kmsKeyId: "" }] } : {}),
+        }
+      : undefined,
+});
 const { Database, parameterGroupFamily } = await import("../../../programs/components/database.js");
 const { names } = await import("../../../programs/spec.js");
 
-const resolve = <T>(o: pulumi.Output<T>) => new Promise<T>((r) => o.apply(r));
 const find = (type: string, name: string) => resources.find((r) => r.type === type && r.name === name)!;
 
 function database(name: string, env: string, overrides: Partial<ConstructorParameters<typeof Database>[1]> = {}) {

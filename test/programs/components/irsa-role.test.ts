@@ -1,32 +1,12 @@
 import t from "tap";
-import * as pulumi from "@pulumi/pulumi";
-import * as settings from "@pulumi/pulumi/runtime/settings.js";
+import { componentMocks } from "../../helpers/component-mocks.js";
 
-/** Wait until every resource registration in flight has reached the mocks. */
-const settle = (): Promise<void> => (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-
-type Captured = { type: string; name: string; inputs: Record<string, any> };
-const resources: Captured[] = [];
-await pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-      const state: Record<string, unknown> = { ...args.inputs };
-      if (args.type === "aws:iam/role:Role") state.arn = `arn:aws:iam::123456789012:role/${args.inputs.name}`;
-      return { id: `${args.name}-id`, state };
-    },
-    call: (args) => {
-      throw new Error(`unexpected invoke ${args.token}`);
-    },
-  },
-  "goldenpath",
-  "dev-foundation",
-  false,
-);
+const { resources, settle, resolve } = await componentMocks({
+  outputs: (type, _name, inputs) => (type === "aws:iam/role:Role" ? { arn: `arn:aws:iam::123456789012:role/${inputs.name}` } : undefined),
+});
 const { IrsaRole, EXTERNAL_SECRETS_SA, LOAD_BALANCER_SA, secretsReadPolicy } = await import("../../../programs/components/irsa-role.js");
 const { loadBalancerControllerPolicy } = await import("../../../programs/components/load-balancer-policy.js");
 
-const resolve = <T>(o: pulumi.Output<T>) => new Promise<T>((r) => o.apply(r));
 const ISSUER = "oidc.eks.eu-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
 const PROVIDER_ARN = `arn:aws:iam::123456789012:oidc-provider/${ISSUER}`;
 const SECRET_ARNS = [

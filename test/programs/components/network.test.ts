@@ -1,32 +1,13 @@
 import t from "tap";
-import * as pulumi from "@pulumi/pulumi";
-import * as settings from "@pulumi/pulumi/runtime/settings.js";
+import { componentMocks } from "../../helpers/component-mocks.js";
 
-/** Wait until every resource registration in flight has reached the mocks. */
-const settle = (): Promise<void> => (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-
-type Captured = { type: string; name: string; inputs: Record<string, any> };
-const resources: Captured[] = [];
-await pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-      return { id: `${args.name}-id`, state: args.inputs };
-    },
-    call: (args) => {
-      if (args.token === "aws:index/getAvailabilityZones:getAvailabilityZones") {
-        return { names: ["eu-west-2a", "eu-west-2b", "eu-west-2c"], zoneIds: ["euw2-az1", "euw2-az2", "euw2-az3"] };
-      }
-      throw new Error(`unexpected invoke ${args.token}`);
-    },
+const { resources, settle, resolve } = await componentMocks({
+  calls: {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({ names: ["eu-west-2a", "eu-west-2b", "eu-west-2c"], zoneIds: ["euw2-az1", "euw2-az2", "euw2-az3"] }),
   },
-  "goldenpath",
-  "dev-foundation",
-  false,
-);
+});
 const { Network, cidrSubnet } = await import("../../../programs/components/network.js");
 
-const resolve = <T>(o: pulumi.Output<T>) => new Promise<T>((r) => o.apply(r));
 const ofType = (type: string, prefix: string) => resources.filter((r) => r.type === type && r.name.startsWith(prefix));
 
 t.test("cidrSubnet carves deterministic, non-overlapping subnets", async (t) => {

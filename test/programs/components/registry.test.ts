@@ -1,35 +1,15 @@
 import t from "tap";
-import * as pulumi from "@pulumi/pulumi";
-import * as settings from "@pulumi/pulumi/runtime/settings.js";
+import { componentMocks } from "../../helpers/component-mocks.js";
 
-/** Wait until every resource registration in flight has reached the mocks. */
-const settle = (): Promise<void> => (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-
-type Captured = { type: string; name: string; inputs: Record<string, any> };
-const resources: Captured[] = [];
-await pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-      const state: Record<string, unknown> = { ...args.inputs };
-      if (args.type === "aws:ecr/repository:Repository") {
-        state.repositoryUrl = `123456789012.dkr.ecr.eu-west-2.amazonaws.com/${args.inputs.name}`;
-        state.arn = `arn:aws:ecr:eu-west-2:123456789012:repository/${args.inputs.name}`;
-      }
-      return { id: `${args.name}-id`, state };
-    },
-    call: (args) => {
-      throw new Error(`unexpected invoke ${args.token}`);
-    },
-  },
-  "goldenpath",
-  "dev-foundation",
-  false,
-);
+const { resources, settle, resolve } = await componentMocks({
+  outputs: (type, _name, inputs) =>
+    type === "aws:ecr/repository:Repository"
+      ? { repositoryUrl: `123456789012.dkr.ecr.eu-west-2.amazonaws.com/${inputs.name}`, arn: `arn:aws:ecr:eu-west-2:123456789012:repository/${inputs.name}` }
+      : undefined,
+});
 const { Registry } = await import("../../../programs/components/registry.js");
 const { names } = await import("../../../programs/spec.js");
 
-const resolve = <T>(o: pulumi.Output<T>) => new Promise<T>((r) => o.apply(r));
 const n = names({ name: "dev", secretsPrefix: "goldenpath" });
 
 t.test("one immutable, scanned, encrypted repository per app with a lifecycle policy", async (t) => {
