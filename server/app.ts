@@ -36,7 +36,7 @@ import { outputRoutes } from "./routes/outputs.js";
 import { planRoutes } from "./routes/plan.js";
 import { tokenRoutes } from "./routes/tokens.js";
 import { storePlugin } from "./store/plugin.js";
-import { isModuleNotFound } from "./engine/index.js";
+import type { SimulateEngine } from "./engine/simulate.js";
 
 /** Request bodies above this answer 413 (a spec is a few KiB). */
 export const BODY_LIMIT = 256 * 1024;
@@ -130,13 +130,8 @@ export const serviceApp = fp(
     });
     if (app.engine.name === "simulate") {
       // Failure injection and out-of-band changes exist only with the simulate engine.
-      const SIMULATE_ROUTES = "./routes/simulate.js";
-      const mod = (await import(new URL(SIMULATE_ROUTES, import.meta.url).href).catch((err: NodeJS.ErrnoException) => {
-        if (isModuleNotFound(err)) return {};
-        throw err;
-      })) as { simulateRoutes?: Parameters<FastifyInstance["register"]>[0] };
-      if (mod.simulateRoutes) await app.register(mod.simulateRoutes, { engine: app.engine });
-      else app.log.warn("simulate engine without /v1/simulate routes (server/routes/simulate.ts is not in this build)");
+      const { simulateRoutes } = await import("./routes/simulate.js");
+      await app.register(simulateRoutes, { engine: app.engine as SimulateEngine });
     }
   },
   { name: "goldenpath-app" },
