@@ -5,16 +5,17 @@
  */
 export type Command = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run: Command }> }> = {
-  plan: { summary: "plan <spec-file> [--json] [--layer foundation|platform]   offline plan under Pulumi mocks + policy findings", load: () => import("./plan.js") },
-  preflight: { summary: "preflight <spec-file> [--json]                        resolve images, check platforms and chart pairing; changes nothing", load: () => import("./preflight.js") },
-  doctor: { summary: "doctor [--json]                                        check this host: Pulumi CLI, plugins, AWS, backend, secrets, data dir, database", load: () => import("./doctor.js") },
+const COMMANDS: Record<string, { usage: string; summary: string; load: () => Promise<{ run: Command }> }> = {
+  plan: { usage: "plan <spec-file> [--json] [--layer foundation|platform]", summary: "offline plan under Pulumi mocks + policy findings", load: () => import("./plan.js") },
+  preflight: { usage: "preflight <spec-file> [--json]", summary: "resolve images, check platforms and chart pairing; changes nothing", load: () => import("./preflight.js") },
+  doctor: { usage: "doctor [--json]", summary: "check this host: Pulumi CLI, plugins, AWS, backend, secrets, data dir, database", load: () => import("./doctor.js") },
+  help: { usage: "help", summary: "this text", load: async () => ({ run: async () => help() }) },
 };
 
 function help(): number {
   const lines = ["usage: goldenpath <command> [options]", "", "commands:"];
-  for (const [, c] of Object.entries(COMMANDS)) lines.push(`  ${c.summary}`);
-  lines.push("  help                                                     this text");
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
+  for (const c of Object.values(COMMANDS)) lines.push(`  ${c.usage.padEnd(width)}   ${c.summary}`);
   process.stdout.write(lines.join("\n") + "\n");
   return 0;
 }
