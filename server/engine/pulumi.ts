@@ -23,8 +23,9 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import type { EnvironmentSpec } from "../../programs/spec.js";
-import { stackName, type LayerFactory, type LayerName } from "../../programs/layers/types.js";
+import { stackName, type LayerName } from "../../programs/layers/types.js";
 import { runInChild, type ChildContext } from "./child-process.js";
+import { loadLayerFactory } from "./layer-loader.js";
 import { EngineError } from "./port.js";
 import type { Engine, EngineEvent, RecoveryReport, RunOptions, RunResult, StackOutputs, StackRef, StackRequest } from "./port.js";
 import { EventTranslator, summarize, type SdkEngineEvent } from "./pulumi-events.js";
@@ -249,9 +250,7 @@ export interface PulumiRequest {
 }
 
 async function loadProgram(req: PulumiRequest): Promise<automation.PulumiFn> {
-  const mod = req.programModule ?? new URL(`../../programs/layers/${req.layer}.js`, import.meta.url).href;
-  const factory = (await import(mod))[`${req.layer}Layer`] as LayerFactory<LayerName> | undefined;
-  if (typeof factory !== "function") throw new EngineError("INTERNAL", `${mod} does not export ${req.layer}Layer`);
+  const factory = await loadLayerFactory(req.layer, req.programModule);
   return factory(req.spec!, req.inputs as never);
 }
 

@@ -11,27 +11,13 @@
  * `refresh`/`previewRefresh`/`destroy` work on the stored stack alone and do
  * not load the Pulumi SDK.
  */
-import { isAbsolute } from "node:path";
-import { pathToFileURL } from "node:url";
-import { stackName, type LayerFactory, type LayerName } from "../../programs/layers/types.js";
+import { stackName, type LayerName } from "../../programs/layers/types.js";
 import type { LayerRun, MockHooks, MockResourceResult, RegisteredResource } from "../../programs/mock-runtime.js";
 import { serveChild, type ChildContext } from "./child-process.js";
+import { layerModuleUrl, loadLayerFactory } from "./layer-loader.js";
 import { EngineError, type EngineEvent, type RunResult, type StackOutputs, type StepOp } from "./port.js";
 import { Simulation, StepSkipped, stepFor, type SimulateRequest } from "./simulate-steps.js";
 import { changedProperties, SimulatedCloud, type CloudResource, type StackCloud } from "./simulated-cloud.js";
-
-/** A file path or URL, as `import()` takes it. */
-function moduleUrl(m: string): string {
-  return isAbsolute(m) ? pathToFileURL(m).href : m;
-}
-
-async function loadLayer(req: SimulateRequest): Promise<LayerFactory<LayerName>> {
-  // Computed specifiers: loaded only by `up`/`preview`, so other operations skip the SDK.
-  const mod = req.programModule ? moduleUrl(req.programModule) : new URL(`../../programs/layers/${req.layer}.js`, import.meta.url).href;
-  const exported = (await import(mod))[`${req.layer}Layer`];
-  if (typeof exported !== "function") throw new EngineError("INTERNAL", `${mod} does not export ${req.layer}Layer`);
-  return exported as LayerFactory<LayerName>;
-}
 
 /** Run the program against the stack: the `up` and `preview` diff. */
 async function converge(sim: Simulation, req: SimulateRequest, preview: boolean): Promise<StackOutputs | undefined> {
@@ -72,7 +58,7 @@ async function converge(sim: Simulation, req: SimulateRequest, preview: boolean)
 
   let run: Awaited<ReturnType<typeof runUnderMocks>> | null = null;
   let programError: unknown = null;
-  const factory = await loadLayer(req);
+  const factory = await loadLayerFactory(req.layer, req.programModule);
   // After a failed or cancelled step the program may never settle (outputs of
   // the failed resource stay pending, as the real engine would have killed
   // it): stop waiting once no step is in flight. The child exits right after.
@@ -182,7 +168,7 @@ async function handle(req: SimulateRequest, ctx: ChildContext<EngineEvent>): Pro
 async function warm(hint: unknown) {
   const { programModule } = (hint ?? {}) as { programModule?: string };
   await Promise.all([import("../../programs/mock-runtime.js"), import("../../programs/mock-model.js")]);
-  const layers = programModule ? [moduleUrl(programModule)] : ["foundation", "platform"].map((l) => new URL(`../../programs/layers/${l}.js`, import.meta.url).href);
+  const layers = programModule ? [layerModuleUrl("foundation", programModule)] : (["foundation", "platform"] as const).map((l) => layerModuleUrl(l));
   await Promise.allSettled(layers.map((m) => import(m)));
 }
 
