@@ -108,6 +108,13 @@ async function main(): Promise<number> {
     env: { ...process.env, GOLDENPATH_ENGINE: "simulate", GOLDENPATH_DATA_DIR: dataDir, PORT: String(port), GOLDENPATH_SIMULATE_TIME_SCALE: values["time-scale"], GOLDENPATH_LOG_LEVEL: "warn" },
     stdio: ["ignore", "inherit", "inherit"],
   });
+  // Never leave the server behind: not on Ctrl-C, nor when our output pipe closes (`npm run demo | head`).
+  const stopServer = () => {
+    if (server.exitCode === null) server.kill("SIGTERM");
+  };
+  process.once("exit", stopServer);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => (stopServer(), process.exit(130)));
+  process.stdout.on("error", () => (stopServer(), process.exit(1)));
   try {
     await waitReady(base, server, 120_000);
     const token = (await readFile(join(dataDir, "admin-token"), "utf8")).trim();
