@@ -14,10 +14,12 @@ import * as kubernetes from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { stringify } from "yaml";
 import type { ChartSource } from "../spec.js";
-import { chartName, releaseChartArgs } from "./chart.js";
-import { deepMerge, dependsOnWith, imageRef, isBitnamiLayoutImage, plainEnv, secretEnv, splitImage, type EnvVar, type Values } from "./values.js";
+import { releaseChartArgs } from "./chart.js";
+import { keycloakPairingError, type KeycloakFlavor } from "../image-rules.js";
 
-export type KeycloakFlavor = "keycloakx" | "bitnami";
+export { keycloakPairingError, type KeycloakFlavor };
+import { deepMerge, dependsOnWith, imageRef, plainEnv, secretEnv, splitImage, type EnvVar, type Values } from "./values.js";
+
 
 /** Helm release name, and the chart's `fullnameOverride`, so Service names are predictable. */
 export const KEYCLOAK_RELEASE = "keycloak";
@@ -47,28 +49,6 @@ export interface KeycloakArgs {
   readonly values?: Values;
 }
 
-/** Refuse chart/image pairings that cannot start (DESIGN §4.3). */
-export function keycloakPairingError(flavor: KeycloakFlavor, chart: ChartSource, imageSource: string): string | undefined {
-  const bitnamiImage = isBitnamiLayoutImage(imageSource);
-  const name = chartName(chart);
-  if (flavor === "bitnami") {
-    if (!bitnamiImage) {
-      return (
-        `the Bitnami Keycloak chart needs a Bitnami-layout image (bitnami/…, bitnamilegacy/… or public.ecr.aws/bitnami/…), ` +
-        `but images.keycloak.source is ${imageSource}: it lacks /opt/bitnami/scripts and the pod would fail with a misleading ` +
-        `"exec format error". Use flavor keycloakx with the official image, or a Bitnami image.`
-      );
-    }
-    if (name === "keycloakx") return `flavor bitnami needs apps.keycloak.chart to point at the Bitnami keycloak chart, not ${name}`;
-  } else {
-    if (bitnamiImage) {
-      return `the keycloakx chart runs the official Keycloak image (quay.io/keycloak/keycloak), but images.keycloak.source is the Bitnami-layout image ${imageSource}; use flavor bitnami or the official image`;
-    }
-    const src = "repo" in chart ? chart.repo : "oci" in chart ? chart.oci : "";
-    if (/bitnami/.test(src)) return `flavor keycloakx needs the codecentric keycloakx chart, not the Bitnami chart ${src}`;
-  }
-  return undefined;
-}
 
 function publicUrl(hostname: string | undefined, https: boolean): string | undefined {
   return hostname ? `${https ? "https" : "http"}://${hostname}` : undefined;

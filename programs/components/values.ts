@@ -55,49 +55,8 @@ export function imageRef(repository: string, digest: string): string {
   return `${repository}@${digest}`;
 }
 
-/** An image reference split the way Bitnami-style charts take it. */
-export interface ImageParts {
-  /** Registry host, e.g. `123456789012.dkr.ecr.eu-west-2.amazonaws.com`. */
-  registry: string;
-  /** Repository path inside the registry, e.g. `dev/keycloak`. */
-  repository: string;
-  /** `sha256:…` when the reference is pinned by digest. */
-  digest?: string;
-  tag?: string;
-}
+export { isBitnamiLayoutImage, splitImage, type ImageParts } from "../image-rules.js";
 
-/** Split `registry/path[:tag][@sha256:…]`; a reference without a registry host means Docker Hub. */
-export function splitImage(ref: string): ImageParts {
-  const [nameAndTag, digest] = ref.split("@");
-  const slash = nameAndTag.indexOf("/");
-  const first = slash < 0 ? "" : nameAndTag.slice(0, slash);
-  const hasRegistry = first.includes(".") || first.includes(":") || first === "localhost";
-  const registry = hasRegistry ? first : "docker.io";
-  let path = hasRegistry ? nameAndTag.slice(slash + 1) : nameAndTag;
-  let tag: string | undefined;
-  const colon = path.lastIndexOf(":");
-  if (colon > path.lastIndexOf("/")) {
-    tag = path.slice(colon + 1);
-    path = path.slice(0, colon);
-  }
-  if (registry === "docker.io" && !path.includes("/")) path = `library/${path}`;
-  return { registry, repository: path, ...(digest ? { digest } : {}), ...(tag ? { tag } : {}) };
-}
-
-/**
- * Whether a source image follows the Bitnami container layout
- * (`/opt/bitnami/scripts`, which the Bitnami charts' init containers and
- * entrypoints call). Bitnami publishes under `bitnami/*` and, since the 2025
- * catalog change, `bitnamilegacy/*` on Docker Hub and `public.ecr.aws/bitnami/*`.
- */
-export function isBitnamiLayoutImage(source: string): boolean {
-  const { registry, repository } = splitImage(source);
-  const owner = repository.split("/")[0];
-  if (registry === "docker.io") return owner === "bitnami" || owner === "bitnamilegacy";
-  if (registry === "public.ecr.aws") return owner === "bitnami" || owner === "bitnamilegacy";
-  // Bitnami Secure Images and mirrors keep the owner segment somewhere in the path.
-  return repository.split("/").some((seg) => seg === "bitnami" || seg === "bitnamilegacy");
-}
 
 /**
  * A component's own `dependsOn` does not reach its children in Pulumi; the

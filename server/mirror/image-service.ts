@@ -12,7 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { APPS, type AppName, type EnvironmentSpec } from "../../programs/spec.js";
+import { APPS, keycloakChart, type AppName, type EnvironmentSpec } from "../../programs/spec.js";
 import type { FoundationOutputs, MirroredImage } from "../../programs/layers/types.js";
 import type { EngineName } from "../engine/port.js";
 import type { MirrorProgressEvent } from "./copier.js";
@@ -55,7 +55,7 @@ export function preflightInput(spec: EnvironmentSpec): PreflightInput {
   return {
     images,
     nodeGroups: spec.cluster.nodeGroups.map((g) => ({ name: g.name, architecture: g.architecture })),
-    charts: { keycloak: spec.apps.keycloak.flavor },
+    charts: { keycloak: spec.apps.keycloak.flavor, keycloakChart: keycloakChart(spec.apps.keycloak) },
   };
 }
 

@@ -7,6 +7,8 @@
  * The input is this module's own shape; the spec's (`programs/spec.ts`) is
  * adapted to it by the caller.
  */
+import { keycloakPairingError, type KeycloakFlavor } from "../../programs/image-rules.js";
+import { keycloakChart, type ChartSource } from "../../programs/spec.js";
 import { anonymous, type CredentialProvider } from "./credentials.js";
 import { MirrorError } from "./errors.js";
 import { matchPlatforms, missingPlatformMessage, type Architecture, type NodeGroupArchitecture } from "./platforms.js";
@@ -20,7 +22,11 @@ export interface PreflightInput {
   readonly images: Readonly<Record<string, { readonly source: string; readonly platform?: string }>>;
   readonly nodeGroups: readonly NodeGroupArchitecture[];
   /** Chart flavour per app; only Keycloak has two. Default `keycloakx`. */
-  readonly charts?: { readonly keycloak?: "keycloakx" | "bitnami" };
+  readonly charts?: {
+    readonly keycloak?: KeycloakFlavor;
+    /** The Keycloak chart; default: the flavor's default chart. */
+    readonly keycloakChart?: ChartSource;
+  };
 }
 
 /** Rules preflight reports. */
@@ -68,22 +74,10 @@ export interface PreflightOptions {
   readonly signal?: AbortSignal;
 }
 
-const BITNAMI_LAYOUT: ReadonlyArray<{ registry: string; prefix: string }> = [
-  { registry: DOCKER_HUB, prefix: "bitnami/" },
-  { registry: DOCKER_HUB, prefix: "bitnamilegacy/" },
-  { registry: DOCKER_HUB, prefix: "bitnamisecure/" },
-  { registry: "public.ecr.aws", prefix: "bitnami/" },
-];
-
-/** True for images built with Bitnami's layout (`/opt/bitnami/scripts`), which the Bitnami charts' scripts expect. */
-export function isBitnamiImage(ref: ImageReference): boolean {
-  return BITNAMI_LAYOUT.some((b) => ref.registry === b.registry && ref.repository.startsWith(b.prefix));
-}
-
 /** The checks that need no registry: references, chart/image pairing, Bitnami's 2025 move, mutable tags. */
 export function checkImageRules(input: PreflightInput): PreflightFinding[] {
   const findings: PreflightFinding[] = [];
-  const keycloakChart = input.charts?.keycloak ?? "keycloakx";
+  const flavor = input.charts?.keycloak ?? "keycloakx";
   for (const [app, { source }] of Object.entries(input.images)) {
     let ref: ImageReference;
     try {
@@ -94,28 +88,10 @@ export function checkImageRules(input: PreflightInput): PreflightFinding[] {
     }
     const image = formatImageReference(ref);
 
-    if (app === "keycloak" && keycloakChart === "bitnami" && !isBitnamiImage(ref)) {
-      findings.push({
-        rule: "keycloak-image-layout",
-        severity: "error",
-        app,
-        image,
-        message:
-          `the Bitnami Keycloak chart needs a Bitnami-layout image, but ${image} is not one: its init scripts expect ` +
-          `/opt/bitnami/scripts, which the official image lacks; use docker.io/bitnamilegacy/keycloak or ` +
-          `public.ecr.aws/bitnami/keycloak, or the keycloakx chart with quay.io/keycloak/keycloak`,
-      });
-    }
-    if (app === "keycloak" && keycloakChart === "keycloakx" && isBitnamiImage(ref)) {
-      findings.push({
-        rule: "keycloak-image-layout",
-        severity: "error",
-        app,
-        image,
-        message:
-          `the keycloakx chart runs /opt/keycloak/bin/kc.sh from the official image, but ${image} is a Bitnami-layout image; ` +
-          `use quay.io/keycloak/keycloak, or set the Keycloak chart to bitnami`,
-      });
+    if (app === "keycloak") {
+      // The same pairing rule the Keycloak component and the plan's policy enforce.
+      const pairing = keycloakPairingError(flavor, input.charts?.keycloakChart ?? keycloakChart({ flavor }), image);
+      if (pairing) findings.push({ rule: "keycloak-image-layout", severity: "error", app, image, message: pairing });
     }
 
     if (ref.registry === DOCKER_HUB && ref.repository.startsWith("bitnami/")) {
