@@ -27,6 +27,7 @@ import { stackName, type LayerName } from "../../programs/layers/types.js";
 import { runInChild, type ChildContext } from "./child-process.js";
 import { loadLayerFactory } from "./layer-loader.js";
 import { EngineError } from "./port.js";
+import { StackOperations } from "./stack-operations.js";
 import type { Engine, EngineEvent, RecoveryReport, RunOptions, RunResult, StackOutputs, StackRef, StackRequest } from "./port.js";
 import { EventTranslator, summarize, type SdkEngineEvent } from "./pulumi-events.js";
 import { classifyFailure, cliMissingError, INSTALL_URL, withLockRetry } from "./pulumi-errors.js";
@@ -123,12 +124,14 @@ export async function installedPlugins(settings: WorkspaceSettings): Promise<{ n
   return (await ws.listPlugins()).map((p) => ({ name: p.name, version: p.version, kind: p.kind }));
 }
 
-export class PulumiEngine implements Engine {
+export class PulumiEngine extends StackOperations implements Engine {
   readonly name = "pulumi" as const;
   private ready?: Promise<WorkspaceSettings>;
   private readyFailedAt = 0;
 
-  constructor(private readonly options: PulumiEngineOptions) {}
+  constructor(private readonly options: PulumiEngineOptions) {
+    super();
+  }
 
   /**
    * Once per process (memoised; concurrent callers share one attempt): find
@@ -175,22 +178,6 @@ export class PulumiEngine implements Engine {
     return settings;
   }
 
-  up(stack: StackRequest, opts: RunOptions): Promise<RunResult> {
-    return this.run("up", stack, opts);
-  }
-  preview(stack: StackRequest, opts: RunOptions): Promise<RunResult> {
-    return this.run("preview", stack, opts);
-  }
-  refresh(stack: StackRequest, opts: RunOptions): Promise<RunResult> {
-    return this.run("refresh", stack, opts);
-  }
-  previewRefresh(stack: StackRequest, opts: RunOptions): Promise<RunResult> {
-    return this.run("previewRefresh", stack, opts);
-  }
-  destroy(stack: StackRequest, opts: RunOptions): Promise<RunResult> {
-    return this.run("destroy", stack, opts);
-  }
-
   async outputs(stack: StackRef): Promise<StackOutputs> {
     return this.child<StackOutputs>({ op: "outputs", environment: stack.environment, layer: stack.layer }, () => {});
   }
@@ -203,7 +190,7 @@ export class PulumiEngine implements Engine {
     // Children end with their operations; the runner aborts those on shutdown.
   }
 
-  private run(op: PulumiOp, stack: StackRequest, opts: RunOptions): Promise<RunResult> {
+  protected run(op: PulumiOp, stack: StackRequest, opts: RunOptions): Promise<RunResult> {
     const request = { op, environment: stack.environment, layer: stack.layer, spec: stack.spec, inputs: stack.inputs, refresh: opts.refresh };
     return withLockRetry(() => this.child<RunResult>(request, opts.onEvent, opts.signal), {
       retries: this.options.lockRetries,

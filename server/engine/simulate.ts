@@ -12,6 +12,7 @@
 import type { LayerName } from "../../programs/layers/types.js";
 import { LAYERS } from "../../programs/layers/types.js";
 import { ChildHandle } from "./child-process.js";
+import { StackOperations } from "./stack-operations.js";
 import type { SimulateOp, SimulateRequest } from "./simulate-steps.js";
 import { changedProperties, matchesResource, SimulatedCloud, type CloudResource, type InjectedFailure } from "./simulated-cloud.js";
 import {
@@ -88,7 +89,7 @@ export class SimulationTargetError extends Error {
   }
 }
 
-export class SimulateEngine implements Engine {
+export class SimulateEngine extends StackOperations implements Engine {
   readonly name = "simulate" as const;
   readonly cloud: SimulatedCloud;
   private readonly running = new Set<AbortController>();
@@ -96,6 +97,7 @@ export class SimulateEngine implements Engine {
   private closed = false;
 
   constructor(private readonly options: SimulateEngineOptions) {
+    super();
     if (!(options.timeScale >= 0)) throw new RangeError("timeScale must be a number ≥ 0");
     this.cloud = new SimulatedCloud(options.dataDir);
   }
@@ -103,22 +105,6 @@ export class SimulateEngine implements Engine {
   /** Nothing to install (the SDK and the programs ship with the service); starts warming a child. */
   async ensureReady(): Promise<void> {
     this.refillSpare();
-  }
-
-  up(stack: StackRequest, opts: RunOptions): Promise<RunResult> {
-    return this.run("up", stack, opts);
-  }
-  preview(stack: StackRequest, opts: RunOptions): Promise<RunResult> {
-    return this.run("preview", stack, opts);
-  }
-  refresh(stack: StackRequest, opts: RunOptions): Promise<RunResult> {
-    return this.run("refresh", stack, opts);
-  }
-  previewRefresh(stack: StackRequest, opts: RunOptions): Promise<RunResult> {
-    return this.run("previewRefresh", stack, opts);
-  }
-  destroy(stack: StackRequest, opts: RunOptions): Promise<RunResult> {
-    return this.run("destroy", stack, opts);
   }
 
   async outputs(stack: StackRef): Promise<StackOutputs> {
@@ -144,7 +130,7 @@ export class SimulateEngine implements Engine {
     while (this.running.size) await new Promise((r) => setTimeout(r, 20));
   }
 
-  private async run(op: SimulateOp, stack: StackRequest, opts: RunOptions): Promise<RunResult> {
+  protected async run(op: SimulateOp, stack: StackRequest, opts: RunOptions): Promise<RunResult> {
     const own = new AbortController();
     this.running.add(own);
     try {
