@@ -11,7 +11,7 @@ import { driftHistory, latestDriftResult } from "../drift/store.js";
 import { DomainError, notFound } from "../errors.js";
 import { environmentExisted, getEnvironment } from "../store/environments.js";
 import { accepted, requestContext } from "./environments.js";
-import { Engine, IdempotencyHeaders, NameParams, Operation, OperationError, Pagination, Problem, authProblems } from "./schemas.js";
+import { Engine, IdempotencyHeaders, NameParams, Operation, OperationError, numberedPage, Pagination, Problem, authProblems } from "./schemas.js";
 
 function named<T extends z.ZodType>(id: string, schema: T): T {
   if (!z.globalRegistry.has(schema)) z.globalRegistry.add(schema, { id });
@@ -106,12 +106,10 @@ export const driftRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (req) => {
       if (!(await environmentExisted(app.db, req.params.name))) throw notFound("environment", req.params.name);
-      const before = req.query.cursor && /^\d+$/.test(req.query.cursor) ? Number(req.query.cursor) : undefined;
-      const rows = await driftHistory(app.db, req.params.name, req.query.limit + 1, before);
-      const page = rows.slice(0, req.query.limit);
+      const { page, nextCursor } = await numberedPage(req.query, (limit, before) => driftHistory(app.db, req.params.name, limit, before), (r) => r.id);
       return {
         items: page.map(driftHistoryView),
-        nextCursor: rows.length > req.query.limit ? String(page[page.length - 1].id) : null,
+        nextCursor,
         engine: app.engine.name,
       };
     },

@@ -14,7 +14,7 @@ import { environmentExisted } from "../store/environments.js";
 import { listEvents, type StoredEvent } from "../store/events.js";
 import { getOperation, listOperations, TERMINAL_STATUSES } from "../store/operations.js";
 import { accepted, requestContext } from "./environments.js";
-import { IdempotencyHeaders, NameParams, Operation, OperationKindBody, OperationList, OperationParams, Pagination, Problem, authProblems } from "./schemas.js";
+import { IdempotencyHeaders, NameParams, Operation, OperationKindBody, OperationList, OperationParams, numberedPage, Pagination, Problem, authProblems } from "./schemas.js";
 
 export interface OperationRoutesOptions {
   /** Comment lines that keep proxies from closing an idle stream. */
@@ -59,13 +59,11 @@ export const operationRoutes: FastifyPluginAsyncZod<OperationRoutesOptions> = as
     },
     handler: async (req) => {
       if (!(await environmentExisted(app.db, req.params.name))) throw notFound("environment", req.params.name);
-      const before = req.query.cursor && /^\d+$/.test(req.query.cursor) ? Number(req.query.cursor) : undefined;
-      const ops = await listOperations(app.db, req.params.name, req.query.limit + 1, before);
-      const page = ops.slice(0, req.query.limit);
+      const { page, nextCursor } = await numberedPage(req.query, (limit, before) => listOperations(app.db, req.params.name, limit, before), (o) => o.seq);
       const admin = req.principal?.role === "admin";
       return {
         items: page.map((o) => operationView(o, { admin })),
-        nextCursor: ops.length > req.query.limit ? String(page[page.length - 1].seq) : null,
+        nextCursor,
         engine: app.engine.name,
       };
     },

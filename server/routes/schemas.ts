@@ -35,6 +35,22 @@ export const IdempotencyHeaders = z.looseObject({
     .optional(),
 });
 
+/**
+ * One page of a newest-first list keyed by an increasing number (operation
+ * seq, row id): fetch one row more than asked to learn whether a next page
+ * exists; the cursor is the last key served.
+ */
+export async function numberedPage<T>(
+  query: { limit: number; cursor?: string },
+  fetch: (limit: number, before: number | undefined) => Promise<T[]>,
+  key: (row: T) => number | string,
+): Promise<{ page: T[]; nextCursor: string | null }> {
+  const before = query.cursor && /^\d+$/.test(query.cursor) ? Number(query.cursor) : undefined;
+  const rows = await fetch(query.limit + 1, before);
+  const page = rows.slice(0, query.limit);
+  return { page, nextCursor: rows.length > query.limit ? String(key(page[page.length - 1])) : null };
+}
+
 export const Pagination = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z

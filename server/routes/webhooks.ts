@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { DomainError } from "../errors.js";
 import { deleteWebhook, getWebhook, insertWebhook, listDeliveries, listWebhooks, WEBHOOK_EVENTS, type WebhookRecord } from "../notify/store.js";
-import { Pagination, Problem, authProblems } from "./schemas.js";
+import { numberedPage, Pagination, Problem, authProblems } from "./schemas.js";
 
 function named<T extends z.ZodType>(id: string, schema: T): T {
   if (!z.globalRegistry.has(schema)) z.globalRegistry.add(schema, { id });
@@ -103,12 +103,10 @@ export const webhookRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (req) => {
       if (!(await getWebhook(app.db, req.params.id))) throw noSuchWebhook(req.params.id);
-      const before = req.query.cursor && /^\d+$/.test(req.query.cursor) ? Number(req.query.cursor) : undefined;
-      const rows = await listDeliveries(app.db, req.params.id, req.query.limit + 1, before);
-      const page = rows.slice(0, req.query.limit);
+      const { page, nextCursor } = await numberedPage(req.query, (limit, before) => listDeliveries(app.db, req.params.id, limit, before), (d) => d.id);
       return {
         items: page.map((d) => ({ ...d, at: d.at.toISOString() })).map(({ webhookId: _w, ...d }) => d),
-        nextCursor: rows.length > req.query.limit ? String(page[page.length - 1].id) : null,
+        nextCursor,
       };
     },
   });
