@@ -35,6 +35,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { EngineError, ENGINE_ERROR_CODES, type EngineErrorCode } from "./port.js";
+import { Redactor } from "./redact.js";
 
 /** How long a child gets to wind down after SIGINT before SIGKILL. */
 export const DEFAULT_GRACE_MS = 10_000;
@@ -205,7 +206,10 @@ export class ChildHandle<Req, Res, E> {
 
   private crashed(): EngineError {
     const how = this.exit?.signal ? `signal ${this.exit.signal}` : `exit code ${this.exit?.code}`;
-    return new EngineError("ENGINE_CRASHED", `the engine process died (${how}) before finishing`, { detail: this.stderr || undefined });
+    // A crash bypasses the engine's own redaction: mask secret shapes (keys, URL passwords, tokens) here.
+    return new EngineError("ENGINE_CRASHED", `the engine process died (${how}) before finishing`, {
+      detail: this.stderr ? new Redactor().redact(this.stderr) : undefined,
+    });
   }
 }
 

@@ -43,6 +43,7 @@ t.test("a child that dies without answering is ENGINE_CRASHED with its stderr as
   t.equal(err.code, "ENGINE_CRASHED");
   t.match(err.message, /exit code 3/);
   t.match(err.detail, /about to crash/);
+  t.notMatch(err.detail, /hunter2-secret/, "secret shapes in the dying child's stderr are masked");
   t.equal(events.length, 1, "events before the crash were delivered");
 });
 
